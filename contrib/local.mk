@@ -1,0 +1,1 @@
+# contrib: build fragment.

@@ -1,0 +1,1 @@
+# module-sim: build fragment.

@@ -1,0 +1,60 @@
+/* m2mctl: dispatches the subcommands of the admin tool. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "src/ctl/ctl.h"
+
+static const struct ctl_cmd commands[] = {
+	{ "bench", ctl_bench_main, "measure the protocol core, the HSM and the database" },
+	/* m2mctl command table end */
+};
+
+void
+ctl_errx(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("m2mctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: m2mctl COMMAND [ARGS...]\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'm2mctl COMMAND --help' describes a command; see m2mctl(8).\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("m2mctl %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	ctl_errx("unknown command '%s' (m2mctl --help lists them)", argv[1]);
+	return 2;
+}

@@ -1,0 +1,181 @@
+/* The module role: HELLO, the answer to RETRY, AUTH from CHALLENGE, and the
+ * check of the WELCOME that authenticates the server. */
+#include "config.h"
+
+#include "src/proto/schedule.h"
+
+#include <string.h>
+
+static enum m2m_err
+write_hello(struct proto_mod_hs *hs, const struct proto_mod_creds *c, const uint8_t *cookie,
+    uint8_t *out, size_t cap, size_t *outlen)
+{
+	struct proto_hello h;
+	enum m2m_err err;
+
+	h.suite = PROTO_SUITE_P256_AES128GCM;
+	h.key_id = c->key_id;
+	h.pseudonym = c->pseudonym;
+	h.pseudonym_len = c->pseudonym_len;
+	h.e_m = hs->e_m;
+	h.cookie = cookie;
+	h.cookie_len = cookie != NULL ? PROTO_COOKIE_LEN : 0;
+	if ((err = proto_hello_encode(&h, hs->hello, sizeof(hs->hello), &hs->hello_len)) != M2M_OK)
+		return err;
+	if (cap < hs->hello_len)
+		return M2M_E_PROTO_BUFFER;
+	memcpy(out, hs->hello, hs->hello_len);
+	*outlen = hs->hello_len;
+	hs->state = PROTO_MOD_HELLO_SENT;
+	return M2M_OK;
+}
+
+enum m2m_err
+proto_mod_hello(struct proto_ctx *ctx, struct proto_mod_hs *hs,
+    const struct proto_mod_creds *c, uint8_t *out, size_t cap, size_t *outlen)
+{
+	enum m2m_err err;
+
+	memset(hs, 0, sizeof(*hs));
+	if ((err = proto_p256_keygen(ctx, hs->e_m_priv, hs->e_m)) != M2M_OK)
+		return err;
+	return write_hello(hs, c, NULL, out, cap, outlen);
+}
+
+enum m2m_err
+proto_mod_retry(struct proto_ctx *ctx, struct proto_mod_hs *hs,
+    const struct proto_mod_creds *c, const uint8_t *pkt, size_t len, uint8_t *out,
+    size_t cap, size_t *outlen)
+{
+	const uint8_t *cookie;
+	enum m2m_err err;
+
+	(void)ctx;
+	if (hs->state != PROTO_MOD_HELLO_SENT)
+		return M2M_E_PROTO_STATE;
+	if ((err = proto_retry_decode(pkt, len, &cookie)) != M2M_OK)
+		return err;
+	return write_hello(hs, c, cookie, out, cap, outlen);
+}
+
+/* C1: the identity under K1, bound to TH2. Returns PRK1 and TH3. */
+static enum m2m_err
+seal_identity(struct proto_ctx *ctx, struct proto_mod_hs *hs, const struct proto_mod_creds *c,
+    const struct proto_challenge *ch, const uint8_t th2[PROTO_HASH_LEN], uint8_t *c1,
+    uint8_t prk1[PROTO_HASH_LEN], uint8_t th3[PROTO_HASH_LEN])
+{
+	uint8_t dh1[PROTO_DH_LEN], dh3[PROTO_DH_LEN];
+	struct sched_key k1;
+	enum m2m_err err;
+
+	err = proto_p256_ecdh(ctx, hs->e_m_priv, PROTO_SCALAR_LEN, c->server_pub,
+	    PROTO_POINT_LEN, dh1);
+	if (err == M2M_OK)
+		err = proto_p256_ecdh(ctx, hs->e_m_priv, PROTO_SCALAR_LEN, ch->e_s,
+		    PROTO_POINT_LEN, dh3);
+	if (err == M2M_OK)
+		err = proto_sched_k1(ctx, th2, dh1, dh3, prk1, &k1);
+	if (err == M2M_OK)
+		err = proto_aead_seal(ctx, k1.key, k1.iv, th2, PROTO_HASH_LEN, c->identity,
+		    c->identity_len, c1);
+	if (err == M2M_OK)
+		err = proto_sha256(th2, PROTO_HASH_LEN, ch->token, PROTO_TOKEN_LEN, c1,
+		    c->identity_len + PROTO_TAG_LEN, th3);
+	proto_wipe(dh1, sizeof(dh1));
+	proto_wipe(dh3, sizeof(dh3));
+	proto_wipe(&k1, sizeof(k1));
+	return err;
+}
+
+/* C2: the first data under K2, which needs the static key m (DH2). */
+static enum m2m_err
+seal_data(struct proto_ctx *ctx, struct proto_mod_hs *hs, const struct proto_mod_creds *c,
+    const struct proto_challenge *ch, const uint8_t prk1[PROTO_HASH_LEN],
+    const uint8_t th3[PROTO_HASH_LEN], const uint8_t *data, size_t data_len, uint8_t *c2)
+{
+	uint8_t dh2[PROTO_DH_LEN];
+	struct sched_key k2;
+	enum m2m_err err;
+
+	err = proto_p256_ecdh(ctx, c->priv, PROTO_SCALAR_LEN, ch->e_s, PROTO_POINT_LEN, dh2);
+	if (err == M2M_OK)
+		err = proto_sched_k2(ctx, prk1, dh2, th3, hs->prk2, &k2);
+	if (err == M2M_OK)
+		err = proto_aead_seal(ctx, k2.key, k2.iv, th3, PROTO_HASH_LEN, data, data_len, c2);
+	if (err == M2M_OK)
+		err = proto_sha256(th3, PROTO_HASH_LEN, c2, data_len + PROTO_TAG_LEN, NULL, 0,
+		    hs->th4);
+	proto_wipe(dh2, sizeof(dh2));
+	proto_wipe(&k2, sizeof(k2));
+	return err;
+}
+
+enum m2m_err
+proto_mod_challenge(struct proto_ctx *ctx, struct proto_mod_hs *hs,
+    const struct proto_mod_creds *c, const uint8_t *pkt, size_t len,
+    const uint8_t *data, size_t data_len, uint8_t *out, size_t cap, size_t *outlen)
+{
+	struct proto_challenge ch;
+	uint8_t th2[PROTO_HASH_LEN], th3[PROTO_HASH_LEN], prk1[PROTO_HASH_LEN];
+	size_t c1_off, c2_off, total;
+	enum m2m_err err;
+
+	if (hs->state != PROTO_MOD_HELLO_SENT)
+		return M2M_E_PROTO_STATE;
+	if ((err = proto_challenge_decode(pkt, len, &ch)) != M2M_OK)
+		return err;
+	err = proto_auth_layout(c->identity_len, data_len, cap, &c1_off, &c2_off, &total);
+	if (err != M2M_OK)
+		return err;
+	if ((err = proto_sha256(hs->hello, hs->hello_len, pkt, len, NULL, 0, th2)) != M2M_OK)
+		return err;
+	out[0] = PROTO_VERSION;
+	out[1] = PROTO_AUTH;
+	memcpy(out + PROTO_HDR_LEN, ch.token, PROTO_TOKEN_LEN);
+	out[PROTO_HDR_LEN + PROTO_TOKEN_LEN] = (uint8_t)(c->identity_len + PROTO_TAG_LEN);
+	err = seal_identity(ctx, hs, c, &ch, th2, out + c1_off, prk1, th3);
+	if (err == M2M_OK)
+		err = seal_data(ctx, hs, c, &ch, prk1, th3, data, data_len, out + c2_off);
+	proto_wipe(prk1, sizeof(prk1));
+	if (err != M2M_OK)
+		return err;
+	proto_wipe(hs->e_m_priv, sizeof(hs->e_m_priv));
+	*outlen = total;
+	hs->state = PROTO_MOD_AUTH_SENT;
+	return M2M_OK;
+}
+
+enum m2m_err
+proto_mod_welcome(struct proto_ctx *ctx, struct proto_mod_hs *hs, const uint8_t *pkt,
+    size_t len, struct proto_session *s, uint8_t *pt, struct proto_welcome_pt *w)
+{
+	struct proto_welcome m;
+	struct sched_key k3;
+	size_t hdr = PROTO_HDR_LEN + PROTO_SESSION_ID_LEN;
+	enum m2m_err err;
+
+	if (hs->state != PROTO_MOD_AUTH_SENT)
+		return M2M_E_PROTO_STATE;
+	if ((err = proto_welcome_decode(pkt, len, &m)) != M2M_OK)
+		return err;
+	err = proto_sched_expand(ctx, hs->prk2, SCHED_LABEL_K3, hs->th4, &k3);
+	if (err == M2M_OK)
+		err = proto_aead_open(ctx, k3.key, k3.iv, pkt, hdr, m.c3, m.c3_len, pt);
+	proto_wipe(&k3, sizeof(k3));
+	if (err != M2M_OK)
+		return err;
+	if ((err = proto_welcome_pt_decode(pt, m.c3_len - PROTO_TAG_LEN, w)) != M2M_OK)
+		return err;
+	err = proto_session_init(ctx, s, PROTO_ROLE_MODULE, m.session_id, hs->prk2, hs->th4);
+	if (err != M2M_OK)
+		return err;
+	proto_mod_hs_wipe(hs);
+	hs->state = PROTO_MOD_ESTABLISHED;
+	return M2M_OK;
+}
+
+void
+proto_mod_hs_wipe(struct proto_mod_hs *hs)
+{
+	proto_wipe(hs, sizeof(*hs));
+}

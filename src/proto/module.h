@@ -1,0 +1,58 @@
+/* The module role of the handshake, sans-I/O: what a device (and m2m-sim)
+ * runs. Order: proto_mod_hello, [proto_mod_retry], proto_mod_challenge,
+ * proto_mod_welcome. */
+#ifndef M2M_PROTO_MODULE_H
+#define M2M_PROTO_MODULE_H
+
+/* What a module is provisioned with. */
+struct proto_mod_creds {
+	uint8_t identity[PROTO_IDENTITY_MAX];
+	size_t identity_len;
+	uint8_t priv[PROTO_SCALAR_LEN];		/* static m */
+	uint8_t pub[PROTO_POINT_LEN];		/* static M */
+	uint8_t server_pub[PROTO_POINT_LEN];	/* pinned S */
+	uint8_t key_id[PROTO_KEY_ID_LEN];
+	uint8_t pseudonym[PROTO_PSEUDONYM_MAX];	/* changes every session */
+	size_t pseudonym_len;
+};
+
+enum proto_mod_state {
+	PROTO_MOD_IDLE = 0,
+	PROTO_MOD_HELLO_SENT,
+	PROTO_MOD_AUTH_SENT,
+	PROTO_MOD_ESTABLISHED,
+};
+
+#define PROTO_HELLO_MAX (PROTO_HDR_LEN + 1 + PROTO_KEY_ID_LEN + 1 + PROTO_PSEUDONYM_MAX + \
+	PROTO_POINT_LEN + 1 + PROTO_COOKIE_LEN)
+
+struct proto_mod_hs {
+	enum proto_mod_state state;
+	uint8_t e_m_priv[PROTO_SCALAR_LEN];
+	uint8_t e_m[PROTO_POINT_LEN];
+	uint8_t hello[PROTO_HELLO_MAX];		/* as sent, for TH2 */
+	size_t hello_len;
+	uint8_t prk2[PROTO_HASH_LEN];
+	uint8_t th4[PROTO_HASH_LEN];
+};
+
+/* Makes e_m and writes the HELLO. */
+enum m2m_err proto_mod_hello(struct proto_ctx *ctx, struct proto_mod_hs *hs,
+    const struct proto_mod_creds *c, uint8_t *out, size_t cap, size_t *outlen);
+/* Answers a RETRY: the same HELLO with the cookie echoed. */
+enum m2m_err proto_mod_retry(struct proto_ctx *ctx, struct proto_mod_hs *hs,
+    const struct proto_mod_creds *c, const uint8_t *pkt, size_t len, uint8_t *out,
+    size_t cap, size_t *outlen);
+/* Answers a CHALLENGE with the AUTH carrying the identity and first data. */
+enum m2m_err proto_mod_challenge(struct proto_ctx *ctx, struct proto_mod_hs *hs,
+    const struct proto_mod_creds *c, const uint8_t *pkt, size_t len,
+    const uint8_t *data, size_t data_len, uint8_t *out, size_t cap, size_t *outlen);
+/* Verifies the WELCOME (only the holder of s can make it) and sets up the
+ * session. pt (PROTO_DATAGRAM_MAX bytes) receives the plaintext that w's
+ * pointers refer to; the caller stores w->pseudonym for the next HELLO. */
+enum m2m_err proto_mod_welcome(struct proto_ctx *ctx, struct proto_mod_hs *hs,
+    const uint8_t *pkt, size_t len, struct proto_session *s, uint8_t *pt,
+    struct proto_welcome_pt *w);
+void proto_mod_hs_wipe(struct proto_mod_hs *hs);
+
+#endif

@@ -1,0 +1,254 @@
+/* The server role: HELLO -> CHALLENGE, then AUTH in steps that hand the
+ * pseudonym lookup, the HSM ECDH and the commit to the caller. */
+#include "config.h"
+
+#include "src/proto/schedule.h"
+
+#include <string.h>
+
+static const struct proto_srv_key *
+find_key(const struct proto_srv_key *keys, size_t n, const uint8_t *key_id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (memcmp(keys[i].key_id, key_id, PROTO_KEY_ID_LEN) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+enum m2m_err
+proto_srv_hello(struct proto_ctx *ctx, const struct proto_srv_key *keys, size_t n_keys,
+    const uint8_t *hello, size_t hello_len, struct proto_srv_hs *hs, uint8_t *out,
+    size_t cap, size_t *outlen)
+{
+	struct proto_hello h;
+	struct proto_challenge c;
+	uint8_t e_s[PROTO_POINT_LEN];
+	enum m2m_err err;
+
+	if ((err = proto_hello_decode(hello, hello_len, &h)) != M2M_OK)
+		return err;
+	if (find_key(keys, n_keys, h.key_id) == NULL)
+		return M2M_E_PROTO_KEY_ID;
+	memset(hs, 0, sizeof(*hs));
+	if ((err = proto_p256_decompress(ctx, h.e_m, PROTO_POINT_LEN, hs->e_m)) != M2M_OK)
+		return err;
+	if ((err = proto_random(ctx, hs->token, PROTO_TOKEN_LEN)) != M2M_OK ||
+	    (err = proto_p256_keygen(ctx, hs->e_s_priv, e_s)) != M2M_OK)
+		goto fail;
+	c.token = hs->token;
+	c.e_s = e_s;
+	if ((err = proto_challenge_encode(&c, out, cap, outlen)) != M2M_OK)
+		goto fail;
+	if ((err = proto_sha256(hello, hello_len, out, *outlen, NULL, 0, hs->th2)) != M2M_OK)
+		goto fail;
+	memcpy(hs->key_id, h.key_id, PROTO_KEY_ID_LEN);
+	memcpy(hs->pseudonym, h.pseudonym, h.pseudonym_len);
+	hs->pseudonym_len = (uint8_t)h.pseudonym_len;
+	hs->attempts_left = PROTO_AUTH_ATTEMPTS;
+	return M2M_OK;
+fail:
+	proto_wipe(hs, sizeof(*hs));
+	return err;
+}
+
+enum m2m_err
+proto_srv_auth_start(struct proto_srv_auth *a, struct proto_srv_hs *hs,
+    const uint8_t *pkt, size_t len)
+{
+	struct proto_auth m;
+	enum m2m_err err;
+
+	if ((err = proto_auth_decode(pkt, len, &m)) != M2M_OK)
+		return err;
+	if (hs->state != PROTO_SRV_HS_OPEN)
+		return M2M_E_PROTO_STATE;
+	if (hs->attempts_left == 0)
+		return M2M_E_PROTO_ATTEMPTS;
+	if (!proto_ct_equal(m.token, hs->token, PROTO_TOKEN_LEN))
+		return M2M_E_PROTO_TOKEN;
+	hs->attempts_left--;
+	hs->state = PROTO_SRV_HS_BUSY;
+	memset(a, 0, sizeof(*a));
+	a->hs = *hs;
+	memcpy(a->pkt, pkt, len);
+	a->pkt_len = len;
+	if ((err = proto_auth_decode(a->pkt, a->pkt_len, &a->msg)) != M2M_OK)
+		return err;
+	a->req = PROTO_REQ_LOOKUP;
+	return M2M_OK;
+}
+
+int
+proto_srv_hs_settle(struct proto_srv_hs *hs, enum m2m_err result)
+{
+	if (result == M2M_OK) {
+		hs->state = PROTO_SRV_HS_DONE;
+		proto_wipe(hs->e_s_priv, sizeof(hs->e_s_priv));
+		return 0;
+	}
+	hs->state = PROTO_SRV_HS_OPEN;
+	return hs->attempts_left == 0;
+}
+
+enum m2m_err
+proto_srv_auth_module(struct proto_srv_auth *a, const struct proto_module_rec *rec)
+{
+	if (a->req != PROTO_REQ_LOOKUP)
+		return M2M_E_PROTO_STATE;
+	if (rec == NULL)
+		return M2M_E_PROTO_UNKNOWN_MODULE;
+	if (!rec->active)
+		return M2M_E_PROTO_MODULE_STATUS;
+	if (rec->identity_len == 0 || rec->identity_len > PROTO_IDENTITY_MAX)
+		return M2M_E_INVALID_ARG;
+	a->rec = *rec;
+	a->req = PROTO_REQ_ECDH;
+	return M2M_OK;
+}
+
+/* C1 must carry exactly the identity of the record found by pseudonym. */
+static enum m2m_err
+open_identity(struct proto_ctx *ctx, struct proto_srv_auth *a, const struct sched_key *k1)
+{
+	uint8_t id[PROTO_IDENTITY_MAX];
+	size_t len = a->msg.c1_len - PROTO_TAG_LEN;
+	enum m2m_err err;
+	int same;
+
+	err = proto_aead_open(ctx, k1->key, k1->iv, a->hs.th2, PROTO_HASH_LEN, a->msg.c1,
+	    a->msg.c1_len, id);
+	if (err != M2M_OK)
+		return err;
+	same = len == a->rec.identity_len && proto_ct_equal(id, a->rec.identity, len);
+	proto_wipe(id, sizeof(id));
+	return same ? M2M_OK : M2M_E_PROTO_IDENTITY;
+}
+
+/* C2 under K2 from DH2 = ECDH(e_s, M): proves possession of m. */
+static enum m2m_err
+open_data_with(struct proto_ctx *ctx, struct proto_srv_auth *a, const uint8_t *prk1,
+    const uint8_t *th3, const uint8_t *module_key)
+{
+	uint8_t dh2[PROTO_DH_LEN];
+	struct sched_key k2;
+	enum m2m_err err;
+
+	err = proto_p256_ecdh(ctx, a->hs.e_s_priv, PROTO_SCALAR_LEN, module_key,
+	    PROTO_POINT_LEN, dh2);
+	if (err == M2M_OK)
+		err = proto_sched_k2(ctx, prk1, dh2, th3, a->prk2, &k2);
+	if (err == M2M_OK)
+		err = proto_aead_open(ctx, k2.key, k2.iv, th3, PROTO_HASH_LEN, a->msg.c2,
+		    a->msg.c2_len, a->data);
+	proto_wipe(dh2, sizeof(dh2));
+	proto_wipe(&k2, sizeof(k2));
+	return err;
+}
+
+static enum m2m_err
+open_data(struct proto_ctx *ctx, struct proto_srv_auth *a, const uint8_t *prk1,
+    const uint8_t *th3)
+{
+	enum m2m_err err;
+
+	err = open_data_with(ctx, a, prk1, th3, a->rec.key);
+	/* A REKEYed module may already use its new key: the first C2 that
+	 * opens with it is the proof of possession. */
+	if (err == M2M_E_PROTO_DECRYPT && a->rec.has_pending) {
+		err = open_data_with(ctx, a, prk1, th3, a->rec.pending_key);
+		a->used_pending_key = err == M2M_OK;
+	}
+	if (err == M2M_E_PROTO_DECRYPT)
+		return M2M_E_PROTO_MODULE_KEY;
+	return err;
+}
+
+enum m2m_err
+proto_srv_auth_dh1(struct proto_ctx *ctx, struct proto_srv_auth *a,
+    const uint8_t dh1[PROTO_DH_LEN])
+{
+	uint8_t dh3[PROTO_DH_LEN], prk1[PROTO_HASH_LEN], th3[PROTO_HASH_LEN];
+	struct sched_key k1;
+	enum m2m_err err;
+
+	if (a->req != PROTO_REQ_ECDH)
+		return M2M_E_PROTO_STATE;
+	err = proto_p256_ecdh(ctx, a->hs.e_s_priv, PROTO_SCALAR_LEN, a->hs.e_m,
+	    PROTO_POINT_FULL_LEN, dh3);
+	if (err == M2M_OK)
+		err = proto_sched_k1(ctx, a->hs.th2, dh1, dh3, prk1, &k1);
+	if (err == M2M_OK)
+		err = open_identity(ctx, a, &k1);
+	if (err == M2M_OK)
+		err = proto_sha256(a->hs.th2, PROTO_HASH_LEN, a->msg.token, PROTO_TOKEN_LEN,
+		    a->msg.c1, a->msg.c1_len, th3);
+	if (err == M2M_OK)
+		err = open_data(ctx, a, prk1, th3);
+	if (err == M2M_OK)
+		err = proto_sha256(th3, PROTO_HASH_LEN, a->msg.c2, a->msg.c2_len, NULL, 0,
+		    a->th4);
+	if (err == M2M_OK)
+		err = proto_random(ctx, a->next_pseudonym, PROTO_PSEUDONYM_LEN);
+	proto_wipe(dh3, sizeof(dh3));
+	proto_wipe(prk1, sizeof(prk1));
+	proto_wipe(&k1, sizeof(k1));
+	proto_wipe(a->hs.e_s_priv, PROTO_SCALAR_LEN);
+	if (err != M2M_OK)
+		return err;
+	a->data_len = a->msg.c2_len - PROTO_TAG_LEN;
+	a->req = PROTO_REQ_COMMIT;
+	return M2M_OK;
+}
+
+enum m2m_err
+proto_srv_welcome(struct proto_ctx *ctx, struct proto_srv_auth *a,
+    const uint8_t session_id[PROTO_SESSION_ID_LEN], const struct proto_instr *instr,
+    size_t n_instr, struct proto_session *s, uint8_t *out, size_t cap, size_t *outlen)
+{
+	struct proto_welcome_pt w;
+	struct sched_key k3;
+	uint8_t pt[PROTO_DATAGRAM_MAX];
+	size_t ptlen, hdr = PROTO_HDR_LEN + PROTO_SESSION_ID_LEN;
+	enum m2m_err err;
+
+	if (a->req != PROTO_REQ_COMMIT)
+		return M2M_E_PROTO_STATE;
+	memset(&w, 0, sizeof(w));
+	w.status = a->used_pending_key ? PROTO_STATUS_KEY_ROTATED : PROTO_STATUS_OK;
+	w.pseudonym = a->next_pseudonym;
+	w.pseudonym_len = PROTO_PSEUDONYM_LEN;
+	if (n_instr > PROTO_INSTR_MAX)
+		return M2M_E_PROTO_FIELD_LEN;
+	memcpy(w.instr, instr, n_instr * sizeof(*instr));
+	w.n_instr = n_instr;
+	if ((err = proto_welcome_pt_encode(&w, pt, sizeof(pt), &ptlen)) != M2M_OK)
+		return err;
+	if (hdr + ptlen + PROTO_TAG_LEN > PROTO_DATAGRAM_MAX)
+		return M2M_E_PROTO_OVERSIZE;
+	if (cap < hdr + ptlen + PROTO_TAG_LEN)
+		return M2M_E_PROTO_BUFFER;
+	out[0] = PROTO_VERSION;
+	out[1] = PROTO_WELCOME;
+	memcpy(out + PROTO_HDR_LEN, session_id, PROTO_SESSION_ID_LEN);
+	err = proto_sched_expand(ctx, a->prk2, SCHED_LABEL_K3, a->th4, &k3);
+	if (err == M2M_OK)
+		err = proto_aead_seal(ctx, k3.key, k3.iv, out, hdr, pt, ptlen, out + hdr);
+	if (err == M2M_OK)
+		err = proto_session_init(ctx, s, PROTO_ROLE_SERVER, session_id, a->prk2, a->th4);
+	proto_wipe(&k3, sizeof(k3));
+	if (err != M2M_OK)
+		return err;
+	*outlen = hdr + ptlen + PROTO_TAG_LEN;
+	proto_wipe(a->prk2, sizeof(a->prk2));
+	proto_wipe(a->th4, sizeof(a->th4));
+	a->req = PROTO_REQ_DONE;
+	return M2M_OK;
+}
+
+void
+proto_srv_auth_wipe(struct proto_srv_auth *a)
+{
+	proto_wipe(a, sizeof(*a));
+}

@@ -1,0 +1,107 @@
+/* The server role of the handshake, sans-I/O. It never runs the HSM ECDH
+ * nor queries the database: each step returns what the caller must fetch
+ * and the next step takes it. Order:
+ *   proto_srv_hello        HELLO  -> CHALLENGE (state in a proto_srv_hs)
+ *   proto_srv_auth_start   AUTH   -> request: look up the pseudonym
+ *   proto_srv_auth_module  record -> request: ECDH(s, E_m) in the HSM
+ *   proto_srv_auth_dh1     DH1    -> request: commit (identity, data, pseudonym)
+ *   proto_srv_welcome      commit done -> WELCOME and the session */
+#ifndef M2M_PROTO_SERVER_H
+#define M2M_PROTO_SERVER_H
+
+#define PROTO_AUTH_ATTEMPTS	3	/* AUTH tries per token */
+
+/* One server key the HSM holds: its public point and key id. */
+struct proto_srv_key {
+	uint8_t key_id[PROTO_KEY_ID_LEN];
+	uint8_t pub[PROTO_POINT_LEN];
+};
+
+/* Half-open handshake: what the server keeps between CHALLENGE and AUTH.
+ * Plain data, fixed size (under 256 bytes), wiped when dropped. */
+enum proto_srv_hs_state {
+	PROTO_SRV_HS_OPEN = 0,		/* waiting for an AUTH */
+	PROTO_SRV_HS_BUSY,		/* one AUTH in flight: others are refused */
+	PROTO_SRV_HS_DONE,		/* token used up: the handshake completed */
+};
+
+struct proto_srv_hs {
+	uint8_t state;			/* enum proto_srv_hs_state */
+	uint8_t token[PROTO_TOKEN_LEN];
+	uint8_t key_id[PROTO_KEY_ID_LEN];
+	uint8_t pseudonym[PROTO_PSEUDONYM_MAX];
+	uint8_t pseudonym_len;
+	uint8_t attempts_left;
+	uint8_t e_m[PROTO_POINT_FULL_LEN];	/* validated, uncompressed */
+	uint8_t e_s_priv[PROTO_SCALAR_LEN];
+	uint8_t th2[PROTO_HASH_LEN];
+};
+
+/* Answers a decoded, cookie-checked HELLO: validates suite, key id and E_m,
+ * makes e_s and a token, fills hs and writes the CHALLENGE. */
+enum m2m_err proto_srv_hello(struct proto_ctx *ctx, const struct proto_srv_key *keys,
+    size_t n_keys, const uint8_t *hello, size_t hello_len, struct proto_srv_hs *hs,
+    uint8_t *out, size_t cap, size_t *outlen);
+
+/* What the database holds on a module, as the server role needs it. */
+struct proto_module_rec {
+	int active;			/* status is active */
+	uint8_t identity[PROTO_IDENTITY_MAX];
+	size_t identity_len;
+	uint8_t key[PROTO_POINT_LEN];	/* current static public key M */
+	int has_pending;
+	uint8_t pending_key[PROTO_POINT_LEN];	/* submitted by REKEY, unproven */
+};
+
+enum proto_req {
+	PROTO_REQ_LOOKUP = 1,		/* fetch the module record of req_pseudonym */
+	PROTO_REQ_ECDH,			/* ECDH(server key hs.key_id, hs.e_m) */
+	PROTO_REQ_COMMIT,		/* store the outcome, then proto_srv_welcome */
+	PROTO_REQ_DONE,
+};
+
+/* An AUTH in flight, from arrival to WELCOME. Owned by the caller; it keeps
+ * the AUTH datagram (a copy) and intermediate secrets, wiped at the end. */
+struct proto_srv_auth {
+	enum proto_req req;
+	struct proto_srv_hs hs;		/* copy of the half-open entry */
+	uint8_t pkt[PROTO_DATAGRAM_MAX];
+	size_t pkt_len;
+	struct proto_auth msg;		/* points into pkt */
+	struct proto_module_rec rec;
+	/* Filled by proto_srv_auth_dh1, read by the caller for the commit. */
+	int used_pending_key;		/* C2 opened with rec.pending_key */
+	uint8_t next_pseudonym[PROTO_PSEUDONYM_LEN];
+	uint8_t data[PROTO_DATAGRAM_MAX];	/* first data, decrypted */
+	size_t data_len;
+	/* Secrets kept for the WELCOME. */
+	uint8_t prk2[PROTO_HASH_LEN];
+	uint8_t th4[PROTO_HASH_LEN];
+};
+
+/* Checks the AUTH against the half-open entry (token in constant time, one
+ * attempt used, entry marked busy so a duplicate cannot run in parallel).
+ * On success a->req is PROTO_REQ_LOOKUP for hs->pseudonym.
+ * M2M_E_PROTO_ATTEMPTS means the caller must drop the entry. */
+enum m2m_err proto_srv_auth_start(struct proto_srv_auth *a, struct proto_srv_hs *hs,
+    const uint8_t *pkt, size_t len);
+/* Ends the attempt on the half-open entry: M2M_OK marks the token used
+ * (single use: a replayed AUTH is refused), an error reopens the entry
+ * while attempts are left. Returns 1 when the caller should drop it. */
+int proto_srv_hs_settle(struct proto_srv_hs *hs, enum m2m_err result);
+/* Takes the module record (NULL: unknown pseudonym). On success a->req is
+ * PROTO_REQ_ECDH on a->hs.e_m with a->hs.key_id. */
+enum m2m_err proto_srv_auth_module(struct proto_srv_auth *a, const struct proto_module_rec *rec);
+/* Takes DH1 from the HSM and does the rest of the crypto: C1 must decrypt
+ * to rec.identity, C2 must decrypt with rec.key or rec.pending_key. On
+ * success a->req is PROTO_REQ_COMMIT. */
+enum m2m_err proto_srv_auth_dh1(struct proto_ctx *ctx, struct proto_srv_auth *a,
+    const uint8_t dh1[PROTO_DH_LEN]);
+/* After the commit: writes the WELCOME with the given instructions and sets
+ * up the session. Wipes the handshake secrets. */
+enum m2m_err proto_srv_welcome(struct proto_ctx *ctx, struct proto_srv_auth *a,
+    const uint8_t session_id[PROTO_SESSION_ID_LEN], const struct proto_instr *instr,
+    size_t n_instr, struct proto_session *s, uint8_t *out, size_t cap, size_t *outlen);
+void proto_srv_auth_wipe(struct proto_srv_auth *a);
+
+#endif

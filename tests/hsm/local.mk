@@ -1,0 +1,1 @@
+# tests/hsm: build fragment.

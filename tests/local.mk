@@ -1,0 +1,12 @@
+# tests: Criterion unit and integration tests, run by make check.
+TEST_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JSONC_CFLAGS) \
+	-DTEST_SRCDIR='"$(abs_top_srcdir)/tests"' -DTEST_BUILDDIR='"$(abs_top_builddir)"'
+TEST_LIBS = $(CRITERION_LIBS) $(JSONC_LIBS)
+AM_TESTS_ENVIRONMENT = SOFTHSM2_MODULE='$(SOFTHSM2_MODULE)'; export SOFTHSM2_MODULE;
+EXTRA_DIST += tests/vectors/LICENSE.wycheproof tests/vectors/README.md \
+	tests/vectors/aes_gcm_test.json tests/vectors/hkdf_sha256_test.json \
+	tests/vectors/ecdh_secp256r1_ecpoint_test.json
+
+include tests/proto/local.mk
+include tests/hsm/local.mk
+include tests/db/local.mk

@@ -1,0 +1,27 @@
+# tests/proto: protocol core tests (Criterion).
+check_LIBRARIES += libtestutil.a
+libtestutil_a_SOURCES = tests/common/testutil.c tests/common/testutil.h
+libtestutil_a_CFLAGS = $(TEST_CFLAGS)
+PROTO_TEST_LDADD = libtestutil.a libm2mproto.a libm2mcommon.a $(TEST_LIBS) $(OPENSSL_LIBS)
+
+check_PROGRAMS += tests/proto/test_crypto tests/proto/test_handshake tests/proto/test_codec \
+	tests/proto/test_kat
+TESTS += tests/proto/test_crypto tests/proto/test_handshake tests/proto/test_codec \
+	tests/proto/test_kat
+tests_proto_test_crypto_SOURCES = tests/proto/test_crypto.c
+tests_proto_test_crypto_CFLAGS = $(TEST_CFLAGS)
+tests_proto_test_crypto_LDADD = $(PROTO_TEST_LDADD)
+tests_proto_test_handshake_SOURCES = tests/proto/test_handshake.c
+tests_proto_test_handshake_CFLAGS = $(TEST_CFLAGS)
+tests_proto_test_handshake_LDADD = $(PROTO_TEST_LDADD)
+tests_proto_test_codec_SOURCES = tests/proto/test_codec.c
+tests_proto_test_codec_CFLAGS = $(TEST_CFLAGS)
+tests_proto_test_codec_LDADD = $(PROTO_TEST_LDADD)
+tests_proto_test_kat_SOURCES = tests/proto/test_kat.c tests/proto/kat.c
+tests_proto_test_kat_CFLAGS = $(TEST_CFLAGS)
+tests_proto_test_kat_LDADD = $(PROTO_TEST_LDADD)
+EXTRA_DIST += tests/vectors/handshake_kat.txt
+check_PROGRAMS += tests/proto/kat_gen
+tests_proto_kat_gen_SOURCES = tests/proto/kat_gen.c tests/proto/kat.c tests/proto/kat.h
+tests_proto_kat_gen_CFLAGS = $(TEST_CFLAGS)
+tests_proto_kat_gen_LDADD = $(PROTO_TEST_LDADD)
