@@ -67,7 +67,7 @@ static int st_mod_hello(struct bench *b)
 }
 static int st_srv_hello(struct bench *b)
 {
-	return proto_srv_hello(b->ctx, &b->key, 1, b->buf[0], b->len[0], &b->shs, b->buf[1],
+	return proto_srv_hello(b->ctx, &b->key, 1, 0, b->buf[0], b->len[0], &b->shs, b->buf[1],
 	    PROTO_DATAGRAM_MAX, &b->len[1]);
 }
 static int st_mod_challenge(struct bench *b)

@@ -13,6 +13,9 @@ enum m2m_err proto_p256_check(struct proto_ctx *ctx, const uint8_t *pt, size_t l
 enum m2m_err proto_p256_decompress(struct proto_ctx *ctx, const uint8_t *pt, size_t len,
     uint8_t out[PROTO_POINT_FULL_LEN]);
 
+/* The compressed form of a validated uncompressed point: pure bytes. */
+void proto_p256_compress(const uint8_t full[PROTO_POINT_FULL_LEN], uint8_t out[PROTO_POINT_LEN]);
+
 /* A fresh key pair: private scalar in [1, n-1] from the context's rng. */
 enum m2m_err proto_p256_keygen(struct proto_ctx *ctx, uint8_t priv[PROTO_SCALAR_LEN],
     uint8_t pub[PROTO_POINT_LEN]);

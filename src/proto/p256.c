@@ -59,6 +59,13 @@ proto_p256_decompress(struct proto_ctx *ctx, const uint8_t *pt, size_t len,
 	return err;
 }
 
+void
+proto_p256_compress(const uint8_t full[PROTO_POINT_FULL_LEN], uint8_t out[PROTO_POINT_LEN])
+{
+	out[0] = (uint8_t)(0x02 | (full[PROTO_POINT_FULL_LEN - 1] & 1));
+	memcpy(out + 1, full + 1, PROTO_POINT_LEN - 1);
+}
+
 /* Loads a scalar and checks 1 <= k < n. */
 static enum m2m_err
 scalar_load(struct proto_ctx *ctx, const uint8_t *priv, size_t len, BIGNUM *k)

@@ -19,8 +19,8 @@ find_key(const struct proto_srv_key *keys, size_t n, const uint8_t *key_id)
 
 enum m2m_err
 proto_srv_hello(struct proto_ctx *ctx, const struct proto_srv_key *keys, size_t n_keys,
-    const uint8_t *hello, size_t hello_len, struct proto_srv_hs *hs, uint8_t *out,
-    size_t cap, size_t *outlen)
+    uint16_t route, const uint8_t *hello, size_t hello_len, struct proto_srv_hs *hs,
+    uint8_t *out, size_t cap, size_t *outlen)
 {
 	struct proto_hello h;
 	struct proto_challenge c;
@@ -34,7 +34,10 @@ proto_srv_hello(struct proto_ctx *ctx, const struct proto_srv_key *keys, size_t 
 	memset(hs, 0, sizeof(*hs));
 	if ((err = proto_p256_decompress(ctx, h.e_m, PROTO_POINT_LEN, hs->e_m)) != M2M_OK)
 		return err;
-	if ((err = proto_random(ctx, hs->token, PROTO_TOKEN_LEN)) != M2M_OK ||
+	hs->token[0] = (uint8_t)(route >> 8);
+	hs->token[1] = (uint8_t)route;
+	if ((err = proto_random(ctx, hs->token + PROTO_ROUTE_LEN,
+	    PROTO_TOKEN_LEN - PROTO_ROUTE_LEN)) != M2M_OK ||
 	    (err = proto_p256_keygen(ctx, hs->e_s_priv, e_s)) != M2M_OK)
 		goto fail;
 	c.token = hs->token;

@@ -38,10 +38,14 @@ struct proto_srv_hs {
 };
 
 /* Answers a decoded, cookie-checked HELLO: validates suite, key id and E_m,
- * makes e_s and a token, fills hs and writes the CHALLENGE. */
+ * makes e_s and a token, fills hs and writes the CHALLENGE. The token's
+ * first PROTO_ROUTE_LEN bytes are `route` (the server's node and worker,
+ * so any worker or load balancer can tell whose entry it is); the other
+ * 14 bytes are random. */
+#define PROTO_ROUTE_LEN	2
 enum m2m_err proto_srv_hello(struct proto_ctx *ctx, const struct proto_srv_key *keys,
-    size_t n_keys, const uint8_t *hello, size_t hello_len, struct proto_srv_hs *hs,
-    uint8_t *out, size_t cap, size_t *outlen);
+    size_t n_keys, uint16_t route, const uint8_t *hello, size_t hello_len,
+    struct proto_srv_hs *hs, uint8_t *out, size_t cap, size_t *outlen);
 
 /* What the database holds on a module, as the server role needs it. */
 struct proto_module_rec {

@@ -130,7 +130,7 @@ tu_handshake(struct tu_world *w, const uint8_t *data, size_t len, struct tu_flig
 	if ((err = proto_mod_hello(w->ctx, &mhs, &w->creds, f->msg[0], PROTO_DATAGRAM_MAX,
 	    &f->len[0])) != M2M_OK)
 		return err;
-	if ((err = proto_srv_hello(w->ctx, &w->key, 1, f->msg[0], f->len[0], &shs, f->msg[1],
+	if ((err = proto_srv_hello(w->ctx, &w->key, 1, 0, f->msg[0], f->len[0], &shs, f->msg[1],
 	    PROTO_DATAGRAM_MAX, &f->len[1])) != M2M_OK)
 		return err;
 	if ((err = proto_mod_challenge(w->ctx, &mhs, &w->creds, f->msg[1], f->len[1], data, len,

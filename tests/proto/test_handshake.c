@@ -62,7 +62,7 @@ run(const struct mutation *m, struct tu_flight *f)
 	if ((err = proto_mod_hello(ctx, &mhs, &w.creds, buf, sizeof(buf), &len)) != M2M_OK)
 		return err;
 	mutate(m, 0, buf, &len);
-	if ((err = proto_srv_hello(ctx, &w.key, 1, buf, len, &shs, f->msg[1],
+	if ((err = proto_srv_hello(ctx, &w.key, 1, 0, buf, len, &shs, f->msg[1],
 	    sizeof(f->msg[1]), &f->len[1])) != M2M_OK)
 		return err;
 	memcpy(buf, f->msg[1], f->len[1]), len = f->len[1];
@@ -186,7 +186,7 @@ Test(handshake, replayed_auth_is_refused)
 	size_t hl, cl, al;
 
 	cr_assert_eq(proto_mod_hello(ctx, &mhs, &w.creds, hello, sizeof(hello), &hl), M2M_OK);
-	cr_assert_eq(proto_srv_hello(ctx, &w.key, 1, hello, hl, &shs, ch, sizeof(ch), &cl), M2M_OK);
+	cr_assert_eq(proto_srv_hello(ctx, &w.key, 1, 0, hello, hl, &shs, ch, sizeof(ch), &cl), M2M_OK);
 	cr_assert_eq(proto_mod_challenge(ctx, &mhs, &w.creds, ch, cl, NULL, 0, auth, sizeof(auth),
 	    &al), M2M_OK);
 	cr_assert_eq(proto_srv_auth_start(&a, &shs, auth, al), M2M_OK);
@@ -210,7 +210,7 @@ Test(handshake, attempts_per_token_are_bounded)
 	int i;
 
 	cr_assert_eq(proto_mod_hello(ctx, &mhs, &w.creds, hello, sizeof(hello), &hl), M2M_OK);
-	cr_assert_eq(proto_srv_hello(ctx, &w.key, 1, hello, hl, &shs, ch, sizeof(ch), &cl), M2M_OK);
+	cr_assert_eq(proto_srv_hello(ctx, &w.key, 1, 0, hello, hl, &shs, ch, sizeof(ch), &cl), M2M_OK);
 	cr_assert_eq(proto_mod_challenge(ctx, &mhs, &w.creds, ch, cl, NULL, 0, auth, sizeof(auth),
 	    &al), M2M_OK);
 	auth[al - 1] ^= 1;	/* a forged tag: each try fails after the HSM step */
@@ -262,7 +262,7 @@ Test(handshake, unknown_pseudonym_and_inactive_module_stop_before_the_hsm)
 	size_t hl, cl, al;
 
 	cr_assert_eq(proto_mod_hello(ctx, &mhs, &w.creds, hello, sizeof(hello), &hl), M2M_OK);
-	cr_assert_eq(proto_srv_hello(ctx, &w.key, 1, hello, hl, &shs, ch, sizeof(ch), &cl), M2M_OK);
+	cr_assert_eq(proto_srv_hello(ctx, &w.key, 1, 0, hello, hl, &shs, ch, sizeof(ch), &cl), M2M_OK);
 	cr_assert_eq(proto_mod_challenge(ctx, &mhs, &w.creds, ch, cl, NULL, 0, auth, sizeof(auth),
 	    &al), M2M_OK);
 	cr_assert_eq(proto_srv_auth_start(&a, &shs, auth, al), M2M_OK);
@@ -283,7 +283,7 @@ Test(handshake, wrong_token_is_refused)
 	size_t hl, cl, al;
 
 	cr_assert_eq(proto_mod_hello(ctx, &mhs, &w.creds, hello, sizeof(hello), &hl), M2M_OK);
-	cr_assert_eq(proto_srv_hello(ctx, &w.key, 1, hello, hl, &shs, ch, sizeof(ch), &cl), M2M_OK);
+	cr_assert_eq(proto_srv_hello(ctx, &w.key, 1, 0, hello, hl, &shs, ch, sizeof(ch), &cl), M2M_OK);
 	cr_assert_eq(proto_mod_challenge(ctx, &mhs, &w.creds, ch, cl, NULL, 0, auth, sizeof(auth),
 	    &al), M2M_OK);
 	auth[PROTO_HDR_LEN] ^= 0x80;
