@@ -1,1 +1,2 @@
 # doc: build fragment.
+dist_doc_DATA += doc/protocol.md

@@ -20,6 +20,9 @@ proto_session_init(struct proto_ctx *ctx, struct proto_session *s, enum proto_ro
 		goto out;
 	memcpy(s->id, id, PROTO_SESSION_ID_LEN);
 	s->role = (uint8_t)role;
+	/* Sequence number 0 is the handshake's first data (C2): records start
+	 * at 1 so (session, seq) names each message of a module once. */
+	s->tx_next = 1;
 	if (role == PROTO_ROLE_MODULE) {
 		memcpy(s->tx_key, c2s.key, PROTO_KEY_LEN), memcpy(s->tx_iv, c2s.iv, PROTO_IV_LEN);
 		memcpy(s->rx_key, s2c.key, PROTO_KEY_LEN), memcpy(s->rx_iv, s2c.iv, PROTO_IV_LEN);
@@ -94,6 +97,8 @@ replay_check(const struct proto_session *s, uint64_t seq)
 
 	if (seq == UINT64_MAX)
 		return M2M_E_PROTO_SEQ_EXHAUSTED;
+	if (seq == 0)
+		return M2M_E_PROTO_REPLAY;	/* taken by the first data */
 	if (seq >= s->rx_top)
 		return M2M_OK;
 	diff = s->rx_top - 1 - seq;

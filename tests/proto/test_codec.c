@@ -118,9 +118,12 @@ deliver(const uint8_t *rec, size_t n)
 
 Test(codec, replay_window)
 {
-	uint8_t r0[128], r1[128], r5[128], r70[128];
-	size_t n0 = data_with_seq(0, r0), n1 = data_with_seq(1, r1);
-	size_t n5 = data_with_seq(5, r5), n70 = data_with_seq(70, r70);
+	uint8_t r0[128], r1[128], r5[128], r70[128], z[128];
+	size_t n0 = data_with_seq(1, r0), n1 = data_with_seq(2, r1);
+	size_t n5 = data_with_seq(6, r5), n70 = data_with_seq(71, r70);
+	size_t nz = data_with_seq(0, z);
+
+	cr_assert_eq(deliver(z, nz), M2M_E_PROTO_REPLAY, "0 is the first data's number");
 
 	cr_assert_eq(deliver(r5, n5), M2M_OK);
 	cr_assert_eq(deliver(r0, n0), M2M_OK, "reordered inside the window");
