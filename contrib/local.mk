@@ -1,1 +1,58 @@
 # contrib: build fragment.
+# The systemd unit, the sample configuration and the operator's guide.
+
+# --- The sample configuration: $(sysconfdir)/m2md/m2md.conf -------------
+# Installed only where no file exists yet, so that an upgrade never
+# overwrites a site's configuration; uninstalled only while it is still
+# identical to the sample (a changed file is kept and reported). The
+# pristine sample also goes to $(docdir) for comparison.
+m2mdconfdir = $(sysconfdir)/m2md
+dist_doc_DATA += contrib/m2md.conf doc/operations.md
+
+install-data-local: install-m2md-conf
+uninstall-local: uninstall-m2md-conf
+.PHONY: install-m2md-conf uninstall-m2md-conf
+
+install-m2md-conf:
+	$(MKDIR_P) '$(DESTDIR)$(m2mdconfdir)'
+	@f='$(DESTDIR)$(m2mdconfdir)/m2md.conf'; \
+	if test -e "$$f" || test -h "$$f"; then \
+	  echo "m2md: keeping the existing $$f (the new sample is $(docdir)/m2md.conf)"; \
+	else \
+	  echo " $(INSTALL_DATA) $(srcdir)/contrib/m2md.conf '$$f'"; \
+	  $(INSTALL_DATA) $(srcdir)/contrib/m2md.conf "$$f"; \
+	fi
+
+uninstall-m2md-conf:
+	@f='$(DESTDIR)$(m2mdconfdir)/m2md.conf'; \
+	if test -f "$$f" && cmp -s "$$f" $(srcdir)/contrib/m2md.conf; then \
+	  echo " rm -f '$$f'"; rm -f "$$f"; \
+	elif test -e "$$f"; then \
+	  echo "m2md: keeping $$f: it differs from the sample (remove it by hand)"; \
+	fi; \
+	rmdir '$(DESTDIR)$(m2mdconfdir)' 2>/dev/null || :
+
+# --- The systemd unit ----------------------------------------------------
+# Paths are substituted at make time so that they are fully expanded and
+# follow "make prefix=..." overrides. Type=notify when m2md is built with
+# libsystemd (it calls sd_notify READY=1), else Type=simple. Built only
+# when it is installed (configure --with-systemdsystemunitdir=no: neither).
+EXTRA_DIST += contrib/m2md.service.in
+CLEANFILES += contrib/m2md.service
+if HAVE_SYSTEMDUNITDIR
+systemdsystemunit_DATA = contrib/m2md.service
+endif
+
+contrib/m2md.service: $(srcdir)/contrib/m2md.service.in config.h Makefile
+	$(AM_V_GEN)$(MKDIR_P) contrib && \
+	if grep -q '^#define HAVE_LIBSYSTEMD 1' config.h; then type=notify; else type=simple; fi && \
+	sed -e 's|@sbindir[@]|$(sbindir)|g' \
+	    -e 's|@sysconfdir[@]|$(sysconfdir)|g' \
+	    -e 's|@docdir[@]|$(docdir)|g' \
+	    -e "s|@M2MD_SERVICE_TYPE[@]|$$type|g" \
+	    $(srcdir)/contrib/m2md.service.in > $@.tmp && \
+	mv $@.tmp $@
+
+# make distcheck installs as non-root into a staged prefix: keep the unit
+# inside it whatever systemd.pc says.
+AM_DISTCHECK_CONFIGURE_FLAGS = --with-systemdsystemunitdir='$${libdir}/systemd/system'

@@ -10,3 +10,7 @@ EXTRA_DIST += tests/vectors/LICENSE.wycheproof tests/vectors/README.md \
 include tests/proto/local.mk
 include tests/hsm/local.mk
 include tests/db/local.mk
+include tests/server/local.mk
+include tests/sim/local.mk
+include tests/man/local.mk
+include tests/install/local.mk

@@ -13,6 +13,17 @@ struct ctl_cmd {
 /* Subcommand entry points, one per file of src/ctl/. */
 int ctl_bench_main(int argc, char **argv);
 int ctl_bench_proto(int argc, char **argv);
+int ctl_hsm_main(int argc, char **argv);
+int ctl_bench_hsm(int argc, char **argv);
+int ctl_db_main(int argc, char **argv);
+int ctl_enroll_main(int argc, char **argv);
+int ctl_list_main(int argc, char **argv);
+int ctl_show_main(int argc, char **argv);
+int ctl_status_main(int argc, char **argv);
+int ctl_rotate_key_main(int argc, char **argv);
+int ctl_instruct_main(int argc, char **argv);
+int ctl_reports_main(int argc, char **argv);
+int ctl_bench_db(int argc, char **argv);
 /* ctl entry points end */
 
 /* Prints "m2mctl: <msg>" on stderr; the common way to report an error. */

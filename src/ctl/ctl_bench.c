@@ -8,6 +8,8 @@
 
 static const struct ctl_cmd benches[] = {
 	{ "proto", ctl_bench_proto, "µs per handshake step and per primitive, both roles" },
+	{ "hsm", ctl_bench_hsm, "ECDH/s in the token: direct, via the pool, vs OpenSSL" },
+	{ "db", ctl_bench_db, "group-commit rows/s at batch sizes 1-1024, lookups/s" },
 	/* m2mctl bench table end */
 };
 

@@ -9,6 +9,17 @@
 
 static const struct ctl_cmd commands[] = {
 	{ "bench", ctl_bench_main, "measure the protocol core, the HSM and the database" },
+	{ "hsm", ctl_hsm_main, "server keys in the PKCS#11 token: keygen, list, export" },
+	{ "db", ctl_db_main, "database schema: migrate, status, maintain (report partitions)" },
+	{ "enroll", ctl_enroll_main, "register a module (or --count N simulated ones with credentials)" },
+	{ "list", ctl_list_main, "list enrolled modules" },
+	{ "show", ctl_show_main, "one module: status, pseudonyms, keys, instructions" },
+	{ "suspend", ctl_status_main, "refuse a module's handshakes until resumed" },
+	{ "resume", ctl_status_main, "accept a suspended module again" },
+	{ "revoke", ctl_status_main, "revoke a module and its keys, for good" },
+	{ "rotate-key", ctl_rotate_key_main, "replace a module's public key" },
+	{ "instruct", ctl_instruct_main, "queue an instruction for a module" },
+	{ "reports", ctl_reports_main, "recent data sent by modules" },
 	/* m2mctl command table end */
 };
 

@@ -1,0 +1,80 @@
+/* The statements m2md prepares on every (re)connection, and the setup job
+ * that prepares them. Values reach them only as parameters. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/async_int.h"
+
+const char db_stmt_lookup_ps[] = "m2m_lookup_ps";
+const char db_stmt_lookup_id[] = "m2m_lookup_id";
+const char db_stmt_handshake[] = "m2m_handshake";
+const char db_stmt_data[] = "m2m_data";
+const char db_stmt_rekey[] = "m2m_rekey";
+
+/* The partial unique indexes module_keys_one_current/_pending serve the joins. */
+#define LOOKUP_SQL "SELECT m.id, m.identity, m.status, kc.pubkey, kp.pubkey FROM modules m" \
+	" LEFT JOIN module_keys kc ON kc.module_id = m.id AND kc.state = 'current'" \
+	" LEFT JOIN module_keys kp ON kp.module_id = m.id AND kp.state = 'pending' WHERE "
+
+static const struct {
+	const char *name, *sql;
+} stmts[] = {
+	{ db_stmt_lookup_ps, LOOKUP_SQL "m.pseudonym = $1::bytea OR m.previous_pseudonym = $1::bytea" },
+	{ db_stmt_lookup_id, LOOKUP_SQL "m.identity = $1::text" },
+	{ db_stmt_handshake, "SELECT ok, instr_id, body FROM m2m_handshake($1::bigint, $2::bytea,"
+	    " $3::bytea, $4::bytea, $5::bytea, $6::bytea, $7::integer, $8::integer)" },
+	{ db_stmt_data, "SELECT ok, instr_id, body FROM m2m_data($1::bigint, $2::bytea,"
+	    " $3::bigint, $4::bytea, $5::bigint[], $6::integer, $7::integer)" },
+	{ db_stmt_rekey, "SELECT ok, instr_id, body FROM m2m_rekey($1::bigint, $2::bytea)" },
+};
+
+static void
+setup_result(struct db_async *db, struct db_job *j, int idx, PGresult *r)
+{
+	(void)db;
+	(void)j;
+	(void)idx;
+	PQclear(r);
+}
+
+/* Prepared: the link is up. Otherwise the schema is probably not there. */
+static void
+setup_done(struct db_async *db, struct db_job *j, enum m2m_err err)
+{
+	char detail[sizeof(j->detail)];
+
+	memcpy(detail, j->detail, sizeof(detail));
+	free(j);
+	if (err == M2M_OK) {
+		db->link = LINK_UP;
+		db->backoff_ms = db->s.backoff_min_ms;
+		if (db->state_cb != NULL)
+			db->state_cb(db->state_arg, M2M_OK, "connected");
+		return;
+	}
+	if (err == M2M_E_DB_QUERY && strstr(detail, "does not exist") != NULL)
+		err = M2M_E_DB_SCHEMA;
+	db_link_lost(db, err, detail);
+}
+
+static const struct db_job_ops setup_ops = { setup_result, setup_done };
+
+enum m2m_err
+db_stmt_setup(struct db_async *db)
+{
+	struct db_job *j = calloc(1, sizeof(*j));
+	size_t i;
+
+	if (j == NULL)
+		return M2M_E_NOMEM;
+	j->ops = &setup_ops;
+	db_pipe_push(db, j);
+	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++)
+		if (!PQsendPrepare(db->conn, stmts[i].name, stmts[i].sql, 0, NULL))
+			return M2M_E_DB_UNAVAILABLE;
+	if (!PQpipelineSync(db->conn))
+		return M2M_E_DB_UNAVAILABLE;
+	return M2M_OK;
+}

@@ -1,0 +1,75 @@
+/* Connection settings the libpq way: defaults, $M2M_DB, --db, and the
+ * refusal of passwords on the command line. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db_int.h"
+
+void
+db_settings_init(struct db_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->batch_max = 128;
+	s->batch_delay_us = 1000;
+	s->inflight_max = 2;
+	s->queue_max = 65536;
+	s->backoff_min_ms = 100;
+	s->backoff_max_ms = 10000;
+	s->instr_max = PROTO_INSTR_MAX;
+	s->instr_bytes = 1024;
+}
+
+enum m2m_err
+db_conninfo_check(const char *conninfo, char *err, size_t errlen)
+{
+	PQconninfoOption *opts, *o;
+	char *msg = NULL;
+	enum m2m_err e = M2M_OK;
+
+	if (conninfo == NULL || conninfo[0] == '\0')
+		return M2M_OK;
+	/* PQconninfoParse understands both key=value strings and URIs. */
+	opts = PQconninfoParse(conninfo, &msg);
+	if (opts == NULL) {
+		db_detail(err, errlen, "invalid connection string", msg != NULL ? msg : "out of memory");
+		PQfreemem(msg);
+		return M2M_E_CONFIG;
+	}
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL && o->val[0] != '\0')
+			e = M2M_E_DB_PASSWORD;
+	PQconninfoFree(opts);
+	if (e != M2M_OK)
+		db_detail(err, errlen, "connection string contains a password",
+		    "put it in a password file instead (PGPASSFILE or ~/.pgpass, mode 0600)");
+	return e;
+}
+
+enum m2m_err
+db_settings_conninfo(struct db_settings *s, const char *arg, char *err, size_t errlen)
+{
+	const char *env = getenv("M2M_DB");
+	enum m2m_err e;
+
+	if (arg != NULL) {
+		if ((e = db_conninfo_check(arg, err, errlen)) != M2M_OK)
+			return e;
+	} else if (env != NULL && env[0] != '\0') {
+		arg = env;
+	} else {
+		return M2M_OK;
+	}
+	if (strlen(arg) >= sizeof(s->conninfo)) {
+		db_detail(err, errlen, "connection string", "too long");
+		return M2M_E_CONFIG;
+	}
+	strcpy(s->conninfo, arg);
+	/* A password in the environment is the user's choice; only parse it. */
+	if (db_conninfo_check(s->conninfo, err, errlen) == M2M_E_CONFIG)
+		return M2M_E_CONFIG;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	return M2M_OK;
+}

@@ -1,0 +1,42 @@
+/* Loading a PKCS#11 module by path: our own dlopen first, for the dlopen
+ * reason and the function list, then libp11 loads and initializes it. */
+#include "hsm/hsm_int.h"
+
+#include <dlfcn.h>
+
+enum m2m_err
+hsm_module_load(struct hsm *h, const char *path, char *err, size_t errlen)
+{
+	CK_C_GetFunctionList getfl;
+	char why[256];
+
+	/* libp11 only says "load module error"; dlerror() says why. */
+	h->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (h->dl == NULL) {
+		hsm_detail(err, errlen, "cannot load PKCS#11 module %s: %s", path, dlerror());
+		return M2M_E_HSM_MODULE_LOAD;
+	}
+	getfl = (CK_C_GetFunctionList)(uintptr_t)dlsym(h->dl, "C_GetFunctionList");
+	if (getfl == NULL) {
+		hsm_detail(err, errlen, "%s is not a PKCS#11 module: no C_GetFunctionList", path);
+		return M2M_E_HSM_MODULE_LOAD;
+	}
+	h->ctx = PKCS11_CTX_new();
+	if (h->ctx == NULL)
+		return M2M_E_NOMEM;
+	if (PKCS11_CTX_load(h->ctx, path) != 0) {
+		hsm_detail(err, errlen, "PKCS#11 module %s failed to initialize: %s", path,
+		    hsm_p11_last_error(why, sizeof(why)));
+		PKCS11_CTX_free(h->ctx);
+		h->ctx = NULL;
+		return M2M_E_HSM_MODULE_INIT;
+	}
+	/* The same handle libp11 got, so the same, initialized, function list:
+	 * libp11 0.4 exposes no session handles, so derive and the per-thread
+	 * sessions of the pool go through it directly. */
+	if (getfl(&h->f) != CKR_OK || h->f == NULL) {
+		hsm_detail(err, errlen, "%s: C_GetFunctionList failed", path);
+		return M2M_E_HSM_MODULE_INIT;
+	}
+	return M2M_OK;
+}

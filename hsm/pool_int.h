@@ -1,0 +1,55 @@
+/* Internals of the HSM pool shared by pool.c, pool_worker.c and
+ * pool_client.c: requests, the bounded queue, the per-loop completion list. */
+#ifndef M2M_HSM_POOL_INT_H
+#define M2M_HSM_POOL_INT_H
+
+#include "hsm/hsm_int.h"
+
+#define HSM_REQ_DETAIL	160
+
+/* One request, in a pool-owned slot from submit until its callback ran. */
+struct hsm_req {
+	struct hsm_req *next;
+	struct hsm_pool_client *c;
+	hsm_done_fn *done;
+	void *arg;
+	uint64_t t0;
+	enum m2m_err err;
+	uint8_t key_id[HSM_KEY_ID_LEN];
+	uint8_t peer[HSM_POINT_LEN];
+	uint8_t secret[HSM_SECRET_LEN];
+	char detail[HSM_REQ_DETAIL];
+};
+
+struct hsm_pool {
+	struct hsm *h;
+	pthread_mutex_t mu;		/* queue, free list, stats */
+	pthread_cond_t cv;
+	struct hsm_req *reqs, *free, *head, *tail;
+	unsigned queue, nreqs, stop;
+	struct hsm_pool_stats st;
+	uint64_t up_gen;		/* bumped when any worker reopens a session */
+	hsm_log_fn *log;
+	void *logarg;
+	pthread_t *tids;
+	unsigned started;
+};
+
+struct hsm_pool_client {
+	struct hsm_pool *p;
+	struct event *ev;
+	int efd;			/* eventfd: workers write, the loop reads */
+	pthread_mutex_t mu;
+	struct hsm_req *done;		/* finished, callback not yet run (LIFO) */
+};
+
+uint64_t hsm_now_ns(void);
+void *hsm_pool_worker(void *arg);
+/* Hands a finished request to its client's loop. */
+void hsm_pool_complete(struct hsm_req *r);
+/* Takes the slots back once their callbacks ran. */
+void hsm_pool_release(struct hsm_pool *p, struct hsm_req *list);
+void hsm_pool_logf(struct hsm_pool *p, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

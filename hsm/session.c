@@ -1,0 +1,47 @@
+/* struct hsm_session: the direct path, one raw session for one thread. */
+#include "hsm/hsm_int.h"
+
+#include <stdlib.h>
+
+struct hsm_session {
+	struct hsm *h;
+	struct hsm_sess ss;
+};
+
+enum m2m_err
+hsm_session_open(struct hsm *h, struct hsm_session **out, char *err, size_t errlen)
+{
+	struct hsm_session *s;
+	enum m2m_err e;
+
+	if ((e = hsm_keys_resolve(h, err, errlen)) != M2M_OK)
+		return e;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return M2M_E_NOMEM;
+	s->h = h;
+	if ((e = hsm_sess_open(h, &s->ss, err, errlen)) != M2M_OK) {
+		hsm_session_close(s);
+		return e;
+	}
+	*out = s;
+	return M2M_OK;
+}
+
+void
+hsm_session_close(struct hsm_session *s)
+{
+	if (s == NULL)
+		return;
+	hsm_sess_close(s->h, &s->ss);
+	free(s->ss.objs);
+	free(s);
+}
+
+enum m2m_err
+hsm_derive(struct hsm_session *s, const uint8_t key_id[HSM_KEY_ID_LEN],
+    const uint8_t peer[HSM_POINT_LEN], uint8_t secret[HSM_SECRET_LEN], char *err, size_t errlen)
+{
+	CK_RV rv;
+
+	return hsm_sess_derive(s->h, &s->ss, key_id, peer, secret, &rv, err, errlen);
+}

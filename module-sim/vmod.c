@@ -1,0 +1,373 @@
+/* One virtual module's session on a slot: the handshake and DATA exchange
+ * driven through the module role of src/proto, with retransmission. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "module-sim/thread.h"
+
+static void send_data(struct sim_slot *sl, int first);
+
+static void
+arm(struct sim_slot *sl)
+{
+	struct timeval tv;
+	uint64_t ms = (uint64_t)sl->t->o->timeout_ms << sl->tries;	/* backoff */
+
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000 * 1000);
+	evtimer_add(sl->tm, &tv);
+}
+
+/* A send error is counted; the retransmission timer recovers from it. */
+static void
+send_last(struct sim_slot *sl)
+{
+	if (send(sl->fd, sl->last, sl->last_len, 0) >= 0)
+		return;
+	if (errno == ECONNREFUSED)
+		SIM_INC(sl->t->stats.err[SIM_ERR_REFUSED]);
+	else
+		SIM_INC(sl->t->stats.err[SIM_ERR_SEND]);
+}
+
+int
+sim_vmod_open_socket(struct sim_slot *sl)
+{
+	if (sl->rd != NULL)
+		event_free(sl->rd), sl->rd = NULL;
+	if (sl->fd >= 0)
+		close(sl->fd), sl->fd = -1;
+	if ((sl->fd = sim_socket(sl->t->run->addr)) < 0)
+		return -1;
+	sl->rd = event_new(sl->t->base, sl->fd, EV_READ | EV_PERSIST, sim_vmod_on_read, sl);
+	if (sl->rd == NULL || event_add(sl->rd, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+/* Ends the session. A failed one gets a fresh socket, so late answers to
+ * it cannot reach the next module on this slot. */
+static void
+finish(struct sim_slot *sl, int ok)
+{
+	evtimer_del(sl->tm);
+	if (ok)
+		memcpy(sl->prev_sid, sl->s.id, PROTO_SESSION_ID_LEN);
+	proto_mod_hs_wipe(&sl->hs);
+	proto_session_wipe(&sl->s);
+	sl->st = SLOT_FREE;
+	if (!ok && sim_vmod_open_socket(sl) != 0)
+		SIM_INC(sl->t->stats.err[SIM_ERR_SEND]);
+	sim_thread_slot_done(sl, ok);
+}
+
+static void
+fail(struct sim_slot *sl, enum sim_errkind kind)
+{
+	SIM_INC(sl->t->stats.err[kind]);
+	finish(sl, 0);
+}
+
+void
+sim_vmod_start(struct sim_slot *sl, struct sim_mod *m, uint64_t intended_ns)
+{
+	struct sim_thread *t = sl->t;
+
+	sl->mod = m;
+	sl->t_start_ns = intended_ns;
+	sl->tries = sl->retry_answers = 0;
+	sl->data_done = 0;
+	SIM_INC(t->stats.hs_started);
+	if (sl->fd < 0 && sim_vmod_open_socket(sl) != 0) {
+		fail(sl, SIM_ERR_SEND);
+		return;
+	}
+	if (proto_mod_hello(t->ctx, &sl->hs, &m->c, sl->last, sizeof(sl->last),
+	    &sl->last_len) != M2M_OK) {
+		fail(sl, SIM_ERR_INTERNAL);
+		return;
+	}
+	sl->st = SLOT_HELLO;
+	send_last(sl);
+	arm(sl);
+}
+
+/* The server answered HELLO with a cookie (it is under load): echo it. */
+static void
+on_retry(struct sim_slot *sl, const uint8_t *pkt, size_t len)
+{
+	struct sim_thread *t = sl->t;
+
+	if (sl->retry_answers >= t->o->retries + 1 || proto_mod_retry(t->ctx, &sl->hs,
+	    &sl->mod->c, pkt, len, sl->last, sizeof(sl->last), &sl->last_len) != M2M_OK) {
+		SIM_INC(t->stats.ignored);
+		return;
+	}
+	sl->retry_answers++;
+	SIM_INC(t->stats.retry_msgs);
+	sl->tries = 0;
+	send_last(sl);
+	arm(sl);
+}
+
+static void
+on_challenge(struct sim_slot *sl, const uint8_t *pkt, size_t len)
+{
+	struct sim_thread *t = sl->t;
+
+	if (proto_mod_challenge(t->ctx, &sl->hs, &sl->mod->c, pkt, len, t->payload,
+	    t->o->payload, sl->last, sizeof(sl->last), &sl->last_len) != M2M_OK) {
+		SIM_INC(t->stats.ignored);	/* not for us, or forged: keep waiting */
+		return;
+	}
+	sl->st = SLOT_AUTH;
+	sl->tries = 0;
+	send_last(sl);
+	arm(sl);
+}
+
+/* Instructions the server sent are confirmed in the next DATA, in this
+ * session or the next one, as a device would. */
+static void
+keep_instructions(struct sim_mod *m, const struct proto_instr *in, size_t n)
+{
+	for (size_t i = 0; i < n && m->n_acks < PROTO_INSTR_MAX; i++)
+		memcpy(m->acks[m->n_acks++], in[i].id, PROTO_INSTR_ID_LEN);
+}
+
+static uint64_t
+since_us(uint64_t from_ns)
+{
+	uint64_t now = sim_now_ns();
+
+	return now > from_ns ? (now - from_ns) / 1000 : 0;
+}
+
+/* After the handshake or a DATA_ACK: next DATA now, later, or the end. */
+static void
+next_step(struct sim_slot *sl)
+{
+	const struct sim_opts *o = sl->t->o;
+
+	if (o->interval_ms == 0) {
+		/* A started session completes its K DATA, even while draining. */
+		if (sl->data_done < o->data) {
+			sl->t_msg_ns = sim_now_ns();
+			send_data(sl, 1);
+		} else {
+			finish(sl, 1);
+		}
+		return;
+	}
+	if ((o->data != 0 && sl->data_done >= o->data) || sl->t->draining) {
+		finish(sl, 1);
+		return;
+	}
+	/* The next send is due one interval after the previous one was due,
+	 * so a slow answer shows up as latency instead of a slower pace. */
+	sl->t_msg_ns = sl->data_done == 0 ? sim_now_ns() + (uint64_t)o->interval_ms * 1000000 :
+	    sl->t_msg_ns + (uint64_t)o->interval_ms * 1000000;
+	sl->st = SLOT_PAUSE;
+	sim_timer_at(sl->tm, sl->t_msg_ns);
+}
+
+static void
+on_welcome(struct sim_slot *sl, const uint8_t *pkt, size_t len)
+{
+	struct sim_thread *t = sl->t;
+	struct proto_welcome_pt w;
+	uint8_t pt[PROTO_DATAGRAM_MAX];
+	struct sim_mod *m = sl->mod;
+
+	if (proto_mod_welcome(t->ctx, &sl->hs, pkt, len, &sl->s, pt, &w) != M2M_OK) {
+		/* A duplicate of the previous session's WELCOME is harmless. */
+		if (len >= PROTO_HDR_LEN + PROTO_SESSION_ID_LEN && memcmp(pkt + PROTO_HDR_LEN,
+		    sl->prev_sid, PROTO_SESSION_ID_LEN) == 0)
+			SIM_INC(t->stats.ignored);
+		else
+			fail(sl, SIM_ERR_WELCOME);
+		return;
+	}
+	/* The server accepts only this pseudonym and the previous one now. */
+	memcpy(m->c.pseudonym, w.pseudonym, w.pseudonym_len);
+	m->c.pseudonym_len = w.pseudonym_len;
+	m->renamed = 1;
+	keep_instructions(m, w.instr, w.n_instr);
+	proto_wipe(pt, sizeof(pt));
+	SIM_INC(t->stats.hs_ok);
+	sim_hist_record(&t->stats.hs_lat, since_us(sl->t_start_ns));
+	next_step(sl);
+}
+
+/* A DATA is never resent byte for byte: the server's replay window would
+ * drop it. A resend is a new record with the next sequence number. */
+static void
+send_data(struct sim_slot *sl, int first)
+{
+	struct sim_thread *t = sl->t;
+	struct sim_mod *m = sl->mod;
+	struct proto_data_pt d;
+	uint8_t pt[PROTO_DATAGRAM_MAX];
+	size_t ptlen;
+	uint64_t seq;
+
+	if (first) {
+		sl->tries = 0;
+		sl->acks_sent = m->n_acks;
+		SIM_INC(t->stats.data_sent);
+	}
+	d.acks = m->acks[0];
+	d.n_acks = sl->acks_sent;
+	d.payload = t->payload;
+	d.payload_len = t->o->payload;
+	if (proto_data_pt_encode(&d, pt, sizeof(pt), &ptlen) != M2M_OK ||
+	    proto_session_seal(t->ctx, &sl->s, PROTO_DATA, pt, ptlen, sl->last,
+	    sizeof(sl->last), &sl->last_len, &seq) != M2M_OK) {
+		fail(sl, SIM_ERR_INTERNAL);
+		return;
+	}
+	if (first)
+		sl->seq_first = seq;
+	sl->seq_last = seq;
+	sl->st = SLOT_DATA;
+	send_last(sl);
+	arm(sl);
+}
+
+static void
+confirm_acks(struct sim_mod *m, uint8_t n)
+{
+	if (n > m->n_acks)
+		n = m->n_acks;
+	memmove(m->acks[0], m->acks[n], (size_t)(m->n_acks - n) * PROTO_INSTR_ID_LEN);
+	m->n_acks = (uint8_t)(m->n_acks - n);
+}
+
+static void
+on_data_ack(struct sim_slot *sl, const uint8_t *pkt, size_t len)
+{
+	struct sim_thread *t = sl->t;
+	struct proto_record r;
+	struct proto_ack_pt a;
+	uint8_t pt[PROTO_DATAGRAM_MAX];
+	size_t ptlen;
+	enum m2m_err err;
+
+	if (proto_record_decode(pkt, len, &r) != M2M_OK ||
+	    memcmp(r.session_id, sl->s.id, PROTO_SESSION_ID_LEN) != 0) {
+		SIM_INC(t->stats.ignored);	/* e.g. late, of the previous session */
+		return;
+	}
+	err = proto_session_open(t->ctx, &sl->s, &r, pkt, pt, sizeof(pt), &ptlen);
+	if (err == M2M_E_PROTO_REPLAY || err == M2M_E_PROTO_TOO_OLD) {
+		SIM_INC(t->stats.ignored);
+		return;
+	}
+	if (err != M2M_OK || proto_ack_pt_decode(PROTO_DATA_ACK, pt, ptlen, &a) != M2M_OK) {
+		SIM_INC(t->stats.err[SIM_ERR_DECRYPT]);	/* keep waiting: resend may fix it */
+		return;
+	}
+	if (a.acked_seq < sl->seq_first || a.acked_seq > sl->seq_last) {
+		SIM_INC(t->stats.ignored);	/* answers an earlier DATA */
+		return;
+	}
+	confirm_acks(sl->mod, sl->acks_sent);
+	keep_instructions(sl->mod, a.instr, a.n_instr);
+	SIM_INC(t->stats.data_ok);
+	sim_hist_record(&t->stats.data_lat, since_us(sl->t_msg_ns));
+	sl->data_done++;
+	next_step(sl);
+}
+
+static void
+dispatch(struct sim_slot *sl, const uint8_t *pkt, size_t len)
+{
+	uint8_t type;
+
+	if (proto_peek(pkt, len, &type) != M2M_OK) {
+		SIM_INC(sl->t->stats.ignored);
+		return;
+	}
+	if (sl->st == SLOT_HELLO && type == PROTO_RETRY)
+		on_retry(sl, pkt, len);
+	else if (sl->st == SLOT_HELLO && type == PROTO_CHALLENGE)
+		on_challenge(sl, pkt, len);
+	else if (sl->st == SLOT_AUTH && type == PROTO_WELCOME)
+		on_welcome(sl, pkt, len);
+	else if (sl->st == SLOT_DATA && type == PROTO_DATA_ACK)
+		on_data_ack(sl, pkt, len);
+	else
+		SIM_INC(sl->t->stats.ignored);	/* duplicates answering a resend */
+}
+
+void
+sim_vmod_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim_slot *sl = arg;
+	uint8_t buf[PROTO_DATAGRAM_MAX + 1];
+	ssize_t n;
+
+	(void)what;
+	/* A bounded batch, so one busy socket cannot starve the others. */
+	for (int i = 0; i < 16 && sl->fd == fd; i++) {
+		if ((n = recv(fd, buf, sizeof(buf), 0)) < 0) {
+			if (errno == ECONNREFUSED)
+				SIM_INC(sl->t->stats.err[SIM_ERR_REFUSED]);
+			else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				SIM_INC(sl->t->stats.err[SIM_ERR_SEND]);
+			return;
+		}
+		dispatch(sl, buf, (size_t)n);
+	}
+}
+
+static void
+on_timeout(struct sim_slot *sl)
+{
+	struct sim_thread *t = sl->t;
+
+	if (++sl->tries > t->o->retries) {
+		fail(sl, sl->st == SLOT_DATA ? SIM_ERR_DATA_TIMEOUT : SIM_ERR_TIMEOUT);
+		return;
+	}
+	SIM_INC(t->stats.retransmits);
+	if (sl->st == SLOT_DATA) {
+		send_data(sl, 0);
+		return;
+	}
+	/* HELLO or AUTH as sent: the server answers a repeated AUTH with
+	 * the same WELCOME, or drops it and the next timeout ends the try. */
+	send_last(sl);
+	arm(sl);
+}
+
+void
+sim_vmod_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim_slot *sl = arg;
+
+	(void)fd;
+	(void)what;
+	switch (sl->st) {
+	case SLOT_FREE:
+		sim_thread_slot_ready(sl);
+		break;
+	case SLOT_PAUSE:
+		send_data(sl, 1);
+		break;
+	default:
+		on_timeout(sl);
+		break;
+	}
+}
+
+void
+sim_vmod_close_idle(struct sim_slot *sl)
+{
+	if (sl->st == SLOT_PAUSE)
+		finish(sl, 1);
+}

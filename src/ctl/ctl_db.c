@@ -1,0 +1,103 @@
+/* m2mctl db: schema migrations (migrate, status) and report partitions
+ * (maintain). */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "src/ctl/ctl.h"
+#include "src/ctl/ctl_db.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: m2mctl db migrate|status|maintain [--db CONNINFO] [--migrations DIR]\n\n"
+	    "  migrate         apply pending migrations, each in one transaction\n"
+	    "  status          list migrations: applied, pending, modified\n"
+	    "  maintain        create the monthly report partitions ahead (--months N, 3)\n"
+	    CTL_DB_USAGE
+	    "  --migrations DIR  where NNN_name.sql live (else $M2M_MIGRATIONS_DIR,\n"
+	    "                  else " PKGDATADIR "/migrations)\n");
+}
+
+static void
+print_applied(void *arg, const struct db_migration *m)
+{
+	(void)arg;
+	printf("applied %s\n", m->name);
+}
+
+static void
+print_status(void *arg, const struct db_migration *m)
+{
+	unsigned *pending = arg;
+
+	if (!m->applied)
+		(*pending)++;
+	printf("%-8s %-40s %s\n", !m->applied ? "pending" : m->missing ? "no-file" :
+	    m->modified ? "MODIFIED" : "applied", m->name, m->applied_at);
+}
+
+static int
+run(const char *what, const char *dir, int months, struct db_admin *a)
+{
+	char err[CTL_ERRLEN] = "";
+	unsigned n = 0;
+	int created = 0;
+	enum m2m_err e;
+
+	if (strcmp(what, "migrate") == 0) {
+		if ((e = db_migrate(a, dir, print_applied, NULL, &n, err, sizeof(err))) != M2M_OK)
+			return ctl_db_fail(e, err);
+		printf(n == 0 ? "schema up to date\n" : "%u migration(s) applied\n", n);
+	} else if (strcmp(what, "status") == 0) {
+		if ((e = db_migration_status(a, dir, print_status, &n, err, sizeof(err))) != M2M_OK)
+			return ctl_db_fail(e, err);
+		printf("%u pending\n", n);
+	} else {
+		if ((e = db_admin_partitions(a, months, &created, err, sizeof(err))) != M2M_OK)
+			return ctl_db_fail(e, err);
+		printf("%d report partition(s) created\n", created);
+	}
+	return 0;
+}
+
+int
+ctl_db_main(int argc, char **argv)
+{
+	static const struct option opts[] = { CTL_DB_LONGOPTS,
+		{ "migrations", required_argument, NULL, 'm' },
+		{ "months", required_argument, NULL, 'n' }, { NULL, 0, NULL, 0 } };
+	const char *dbarg = NULL, *dir = NULL, *what;
+	struct db_admin *a;
+	long months = 3;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dbarg = optarg; break;
+		case 'm': dir = optarg; break;
+		case 'n':
+			if ((months = ctl_number(optarg, 120)) == 0) {
+				ctl_errx("--months: expected 1 to 120");
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind + 1 != argc || (strcmp(argv[optind], "migrate") != 0 &&
+	    strcmp(argv[optind], "status") != 0 && strcmp(argv[optind], "maintain") != 0)) {
+		usage(stderr);
+		return 2;
+	}
+	what = argv[optind];
+	if (ctl_db_connect(dbarg, &a) != M2M_OK)
+		return 1;
+	rc = run(what, db_migrations_dir(dir), (int)months, a);
+	db_admin_close(a);
+	return rc;
+}

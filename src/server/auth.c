@@ -1,0 +1,277 @@
+/* AUTH, the expensive half of the handshake, as a chain of callbacks:
+ * token check -> database lookup by pseudonym -> rate limits -> HSM ECDH
+ * -> the rest of the crypto -> group commit -> WELCOME. Every step that can
+ * reject runs before the HSM is asked. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/server/log.h"
+#include "src/server/srv.h"
+
+struct srv_auth {
+	struct worker *w;
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+	int fd;
+	int64_t module_id;
+	struct sess_entry *sess;	/* reserved before the commit */
+	uint64_t t0;
+	uint8_t tag[8];			/* of the AUTH datagram */
+	struct proto_srv_auth a;
+};
+
+static void
+finish(struct srv_auth *x)
+{
+	struct worker *w = x->w;
+
+	if (x->sess != NULL && !x->sess->in_use)
+		sess_release(&w->sess, x->sess);
+	proto_srv_auth_wipe(&x->a);
+	free(x);
+	w->inflight--;
+}
+
+static void
+fail(struct srv_auth *x, enum m2m_err err)
+{
+	struct worker *w = x->w;
+	struct ho_entry *e = ho_find(&w->ho, x->a.hs.token);
+
+	if (e != NULL && proto_srv_hs_settle(&e->hs, err))
+		ho_remove(&w->ho, e);
+	atomic_fetch_add_explicit(&w->m.hs_failed[err], 1, memory_order_relaxed);
+	srv_count_drop(&w->m, err);
+	log_debug("worker %u: handshake failed: %s", w->idx, m2m_strerror(err));
+	finish(x);
+}
+
+static void
+tag_of(const struct srv_pkt *p, uint8_t tag[8])
+{
+	uint8_t h[PROTO_HASH_LEN];
+
+	proto_sha256(p->buf, p->len, NULL, 0, NULL, 0, h);
+	memcpy(tag, h, 8);
+}
+
+static void on_lookup(void *arg, enum m2m_err err, const struct db_module *m);
+static void on_dh1(void *arg, enum m2m_err err, const uint8_t *secret, const char *detail);
+static void on_commit(void *arg, enum m2m_err err, const struct db_write_result *r);
+
+/* A retransmitted AUTH of a completed handshake gets the same WELCOME. */
+static void
+completed(struct worker *w, const struct srv_pkt *p, struct ho_entry *e)
+{
+	uint8_t tag[8];
+
+	tag_of(p, tag);
+	if (ho_welcome(e) == NULL || !proto_ct_equal(tag, e->auth_tag, sizeof(tag))) {
+		srv_count_drop(&w->m, M2M_E_SRV_AUTH_REPLAY);
+		return;
+	}
+	worker_send(w, p->fd, (const struct sockaddr *)&p->from, p->fromlen, ho_welcome(e),
+	    e->welcome_len);
+	srv_count(&w->m, SRV_C_welcome_resent, 1);
+}
+
+/* Finds the half-open entry, or hands the datagram to its worker. */
+static struct ho_entry *
+entry_of(struct worker *w, const struct srv_pkt *p)
+{
+	struct proto_auth m;
+	struct ho_entry *e;
+	enum m2m_err err;
+	int route;
+
+	if ((err = proto_auth_decode(p->buf, p->len, &m)) != M2M_OK) {
+		srv_count_drop(&w->m, err);
+		return NULL;
+	}
+	if ((route = srv_route(w, m.token)) < 0) {
+		srv_count_drop(&w->m, M2M_E_SRV_NOT_OURS);
+		return NULL;
+	}
+	if ((unsigned)route != w->idx) {
+		worker_handoff(w, (unsigned)route, p);
+		return NULL;
+	}
+	if ((e = ho_find(&w->ho, m.token)) == NULL)
+		srv_count_drop(&w->m, M2M_E_SRV_UNKNOWN_TOKEN);
+	return e;
+}
+
+void
+srv_on_auth(struct worker *w, const struct srv_pkt *p)
+{
+	struct ho_entry *e = entry_of(w, p);
+	struct srv_auth *x;
+	enum m2m_err err;
+
+	if (e == NULL)
+		return;
+	if (e->hs.state == PROTO_SRV_HS_DONE) {
+		completed(w, p, e);
+		return;
+	}
+	if (w->inflight >= w->srv->cfg->inflight_max || (x = calloc(1, sizeof(*x))) == NULL) {
+		srv_count_drop(&w->m, M2M_E_SRV_BUSY);
+		return;
+	}
+	if ((err = proto_srv_auth_start(&x->a, &e->hs, p->buf, p->len)) != M2M_OK) {
+		if (err == M2M_E_PROTO_ATTEMPTS)
+			ho_remove(&w->ho, e);
+		srv_count_drop(&w->m, err);
+		free(x);
+		return;
+	}
+	w->inflight++;
+	x->w = w;
+	x->from = p->from;
+	x->fromlen = p->fromlen;
+	x->fd = p->fd;
+	tag_of(p, x->tag);
+	srv_count(&w->m, SRV_C_handshakes_started, 1);
+	err = db_lookup_pseudonym(w->db, x->a.hs.pseudonym, x->a.hs.pseudonym_len, on_lookup, x);
+	if (err != M2M_OK)
+		fail(x, err);
+}
+
+/* The HSM is the scarce resource: spend it only within the rates. */
+static int
+within_rates(struct srv_auth *x)
+{
+	struct worker *w = x->w;
+	uint8_t addr[18];
+	size_t alen = net_addr_bytes(&x->from, addr, 0);
+	uint32_t now = worker_now_ms();
+
+	return rl_take(&w->pseudo_rl, x->a.hs.pseudonym, x->a.hs.pseudonym_len, now) &&
+	    rl_take(&w->hsm_src_rl, addr, alen, now);
+}
+
+static void
+on_lookup(void *arg, enum m2m_err err, const struct db_module *m)
+{
+	struct srv_auth *x = arg;
+	uint8_t point[PROTO_POINT_LEN];
+
+	if (err == M2M_E_DB_NOT_FOUND)
+		err = M2M_E_PROTO_UNKNOWN_MODULE;
+	if (err == M2M_OK)
+		err = proto_srv_auth_module(&x->a, &m->rec);
+	if (err == M2M_OK && !within_rates(x))
+		err = M2M_E_SRV_RATE_LIMITED;
+	if (err != M2M_OK) {
+		fail(x, err);
+		return;
+	}
+	x->module_id = m->id;
+	proto_p256_compress(x->a.hs.e_m, point);
+	x->t0 = worker_now_ns();
+	if ((err = hsm_pool_derive(x->w->hsm, x->a.hs.key_id, point, on_dh1, x)) != M2M_OK) {
+		fail(x, err);
+		return;
+	}
+	srv_count(&x->w->m, SRV_C_hsm_derives, 1);
+}
+
+/* Session ids route like tokens: node, worker, then random bytes. */
+static enum m2m_err
+reserve_session(struct srv_auth *x)
+{
+	struct worker *w = x->w;
+	uint16_t route = srv_route_of(w);
+	enum m2m_err err;
+
+	if ((x->sess = sess_alloc(&w->sess)) == NULL)
+		return M2M_E_SRV_SESSIONS_FULL;
+	x->sess->s.id[0] = (uint8_t)(route >> 8);
+	x->sess->s.id[1] = (uint8_t)route;
+	do {
+		err = proto_random(w->ctx, x->sess->s.id + 2, PROTO_SESSION_ID_LEN - 2);
+	} while (err == M2M_OK && sess_find(&w->sess, x->sess->s.id) != NULL);
+	return err;
+}
+
+static void
+on_dh1(void *arg, enum m2m_err err, const uint8_t *secret, const char *detail)
+{
+	struct srv_auth *x = arg;
+	struct worker *w = x->w;
+	struct db_handshake h;
+
+	srv_count(&w->m, SRV_C_hsm_derive_ns, worker_now_ns() - x->t0);
+	if (err != M2M_OK) {
+		log_warn("worker %u: HSM derive failed: %s%s%s", w->idx, m2m_strerror(err),
+		    detail != NULL ? ": " : "", detail != NULL ? detail : "");
+		fail(x, err);
+		return;
+	}
+	if ((err = proto_srv_auth_dh1(w->ctx, &x->a, secret)) != M2M_OK ||
+	    (err = reserve_session(x)) != M2M_OK) {
+		fail(x, err);
+		return;
+	}
+	memset(&h, 0, sizeof(h));
+	h.module_id = x->module_id;
+	h.used_pseudonym = x->a.hs.pseudonym;
+	h.used_len = x->a.hs.pseudonym_len;
+	h.new_pseudonym = x->a.next_pseudonym;
+	h.new_len = PROTO_PSEUDONYM_LEN;
+	h.promote_key = x->a.used_pending_key ? x->a.rec.pending_key : NULL;
+	memcpy(h.session_id, x->sess->s.id, PROTO_SESSION_ID_LEN);
+	h.data = x->a.data;
+	h.data_len = x->a.data_len;
+	x->t0 = worker_now_ns();
+	if ((err = db_write_handshake(w->db, &h, on_commit, x)) != M2M_OK)
+		fail(x, err);
+}
+
+/* Keeps the WELCOME on the used-up entry for a lost-WELCOME retransmission. */
+static void
+settle_entry(struct srv_auth *x, const uint8_t *welcome, size_t len)
+{
+	struct ho_entry *e = ho_find(&x->w->ho, x->a.hs.token);
+
+	if (e == NULL)
+		return;
+	proto_srv_hs_settle(&e->hs, M2M_OK);
+	/* A WELCOME too long to keep (many instructions) is not resent: the
+	 * module starts over, and its unconfirmed instructions go again. */
+	ho_keep_welcome(e, welcome, len, x->tag);
+}
+
+static void
+on_commit(void *arg, enum m2m_err err, const struct db_write_result *r)
+{
+	struct srv_auth *x = arg;
+	struct worker *w = x->w;
+	struct sess_entry *se = x->sess;
+	uint8_t out[PROTO_DATAGRAM_MAX], id[PROTO_SESSION_ID_LEN];
+	size_t n;
+
+	srv_count(&w->m, SRV_C_db_commit_ns, worker_now_ns() - x->t0);
+	if (err == M2M_E_DB_REJECTED)
+		err = M2M_E_PROTO_MODULE_STATUS;
+	/* The session is set up in place: its id must not alias the argument. */
+	memcpy(id, se->s.id, sizeof(id));
+	if (err == M2M_OK)
+		err = proto_srv_welcome(w->ctx, &x->a, id, r->instr, r->n_instr, &se->s, out,
+		    sizeof(out), &n);
+	if (err == M2M_OK)
+		err = sess_insert(&w->sess, se);
+	if (err != M2M_OK) {
+		fail(x, err);
+		return;
+	}
+	srv_count(&w->m, SRV_C_db_commits, 1);
+	se->module_id = x->module_id;
+	se->last_active = worker_now_s();
+	settle_entry(x, out, n);
+	worker_send(w, x->fd, (const struct sockaddr *)&x->from, x->fromlen, out, n);
+	srv_count(&w->m, SRV_C_handshakes_completed, 1);
+	finish(x);
+}

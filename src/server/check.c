@@ -1,0 +1,107 @@
+/* m2md -t: everything the server needs at start, checked one by one with
+ * a line each, so an operator sees what is wrong before starting it. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "src/server/server.h"
+#include "src/server/srv.h"
+
+struct schema {
+	unsigned pending, modified, missing;
+};
+
+static void
+on_migration(void *arg, const struct db_migration *m)
+{
+	struct schema *sc = arg;
+
+	sc->pending += !m->applied;
+	sc->modified += m->modified;
+	sc->missing += m->missing;
+}
+
+static enum m2m_err
+check_hsm(struct srv_config *cfg, struct proto_srv_key *keys, size_t *n, char *err,
+    size_t errlen)
+{
+	struct hsm *h;
+	enum m2m_err e;
+
+	if ((e = hsm_open(&h, &cfg->hsm, err, errlen)) != M2M_OK)
+		return e;
+	printf("ok: token %s opened, logged in\n", hsm_token_name(h));
+	e = srv_load_keys(h, cfg, keys, n, err, errlen);
+	hsm_close(h);
+	for (size_t i = 0; e == M2M_OK && i < *n; i++)
+		printf("ok: server key id %02x%02x%02x%02x usable for ECDH\n", keys[i].key_id[0],
+		    keys[i].key_id[1], keys[i].key_id[2], keys[i].key_id[3]);
+	return e;
+}
+
+static enum m2m_err
+check_registered(struct db_admin *a, const struct proto_srv_key *keys, size_t n, char *err,
+    size_t errlen)
+{
+	struct proto_srv_key reg[SRV_KEYS_MAX];
+	size_t nreg = 0;
+	enum m2m_err e = db_admin_server_keys(a, reg, SRV_KEYS_MAX, &nreg, err, errlen);
+
+	for (size_t i = 0; e == M2M_OK && i < n; i++) {
+		int found = 0;
+
+		for (size_t j = 0; j < nreg; j++)
+			found |= memcmp(reg[j].pub, keys[i].pub, PROTO_POINT_LEN) == 0;
+		if (!found)
+			printf("warning: key id %02x%02x%02x%02x is not registered in the database"
+			    " (m2mctl hsm export --register): enrollment cannot name it\n",
+			    keys[i].key_id[0], keys[i].key_id[1], keys[i].key_id[2], keys[i].key_id[3]);
+	}
+	return e;
+}
+
+static enum m2m_err
+check_db(struct srv_config *cfg, const struct proto_srv_key *keys, size_t n, char *err,
+    size_t errlen)
+{
+	struct db_admin *a;
+	struct schema sc = { 0, 0, 0 };
+	enum m2m_err e;
+
+	if ((e = db_admin_open(cfg->db.conninfo, &a, err, errlen)) != M2M_OK)
+		return e;
+	printf("ok: database reachable\n");
+	e = db_migration_status(a, db_migrations_dir(NULL), on_migration, &sc, err, errlen);
+	if (e == M2M_OK && (sc.pending || sc.modified || sc.missing)) {
+		snprintf(err, errlen, "database schema is not current: %u pending, %u modified,"
+		    " %u unknown migrations (m2mctl db status; m2mctl db migrate)", sc.pending,
+		    sc.modified, sc.missing);
+		e = M2M_E_CONFIG;
+	}
+	if (e == M2M_OK) {
+		printf("ok: database schema current\n");
+		e = check_registered(a, keys, n, err, errlen);
+	}
+	db_admin_close(a);
+	return e;
+}
+
+enum m2m_err
+srv_check(struct srv_config *cfg, char *err, size_t errlen)
+{
+	struct proto_srv_key keys[SRV_KEYS_MAX];
+	struct sockaddr_storage ss;
+	socklen_t len;
+	size_t n = 0;
+	enum m2m_err e;
+
+	printf("ok: configuration %s read\n", cfg->path != NULL ? cfg->path : "(defaults)");
+	for (size_t i = 0; i < cfg->n_listen; i++)
+		if ((e = net_parse(cfg->listen[i], &ss, &len, err, errlen)) != M2M_OK)
+			return e;
+	if ((e = check_hsm(cfg, keys, &n, err, errlen)) != M2M_OK)
+		return e;
+	return check_db(cfg, keys, n, err, errlen);
+}

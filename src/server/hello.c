@@ -1,0 +1,75 @@
+/* HELLO: answered with a CHALLENGE and a half-open entry, or, under load
+ * or from a source over its rate, with a stateless RETRY cookie. */
+#include "config.h"
+
+#include "src/server/log.h"
+#include "src/server/srv.h"
+
+#define COOKIE_EPOCH_S	30	/* a cookie lives one to two epochs */
+
+static void
+send_retry(struct worker *w, const struct srv_pkt *p, const uint8_t *addr, size_t alen,
+    const uint8_t *e_m)
+{
+	uint8_t cookie[PROTO_COOKIE_LEN], out[PROTO_HDR_LEN + PROTO_COOKIE_LEN];
+	size_t n;
+
+	if (proto_cookie(w->srv->cookie_secret, worker_now_s() / COOKIE_EPOCH_S, addr, alen,
+	    e_m, cookie) != M2M_OK ||
+	    proto_retry_encode(cookie, out, sizeof(out), &n) != M2M_OK)
+		return;
+	worker_send(w, p->fd, (const struct sockaddr *)&p->from, p->fromlen, out, n);
+	srv_count(&w->m, SRV_C_retry_sent, 1);
+}
+
+/* 1 when the HELLO may take state now; 0 when a RETRY went out instead. */
+static int
+admit(struct worker *w, const struct srv_pkt *p, const struct proto_hello *h)
+{
+	uint8_t addr[18];
+	size_t alen = net_addr_bytes(&p->from, addr, 1);
+	int over_rate = !rl_take(&w->src_rl, addr, alen - 2, worker_now_ms());
+
+	if (!over_rate && ho_count(&w->ho) < w->retry_above)
+		return 1;
+	if (h->cookie != NULL && proto_cookie_valid(w->srv->cookie_secret,
+	    worker_now_s() / COOKIE_EPOCH_S, addr, alen, h->e_m, h->cookie, h->cookie_len))
+		return 1;
+	if (h->cookie != NULL)
+		srv_count_drop(&w->m, M2M_E_PROTO_COOKIE);
+	send_retry(w, p, addr, alen, h->e_m);
+	return 0;
+}
+
+void
+srv_on_hello(struct worker *w, const struct srv_pkt *p)
+{
+	struct proto_hello h;
+	struct ho_entry *e;
+	uint8_t out[PROTO_DATAGRAM_MAX];
+	size_t n;
+	enum m2m_err err;
+
+	if ((err = proto_hello_decode(p->buf, p->len, &h)) != M2M_OK) {
+		srv_count_drop(&w->m, err);
+		return;
+	}
+	if (!admit(w, p, &h))
+		return;
+	if ((e = ho_next(&w->ho)) == NULL) {
+		srv_count_drop(&w->m, M2M_E_FULL);
+		return;
+	}
+	err = proto_srv_hello(w->ctx, w->srv->keys, w->srv->n_keys, srv_route_of(w), p->buf,
+	    p->len, &e->hs, out, sizeof(out), &n);
+	if (err == M2M_OK)
+		err = ho_commit(&w->ho, e, worker_now_s() + w->srv->cfg->half_open_timeout_s);
+	if (err != M2M_OK) {
+		proto_wipe(&e->hs, sizeof(e->hs));
+		srv_count_drop(&w->m, err);
+		return;
+	}
+	srv_count(&w->m, SRV_C_hello, 1);
+	worker_send(w, p->fd, (const struct sockaddr *)&p->from, p->fromlen, out, n);
+	srv_count(&w->m, SRV_C_challenge_sent, 1);
+}

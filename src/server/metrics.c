@@ -1,0 +1,159 @@
+/* The Prometheus text page: sums of the workers' counters, gauges, the HSM
+ * pool's figures. Served on its own thread so a slow scraper never touches
+ * the workers' loops. */
+#include "config.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/server/srv.h"
+
+static uint64_t
+sum(struct srv *s, size_t off)
+{
+	uint64_t t = 0;
+
+	for (unsigned i = 0; i < s->n_workers; i++)
+		t += atomic_load_explicit((atomic_uint_least64_t *)((char *)&s->w[i]->m + off),
+		    memory_order_relaxed);
+	return t;
+}
+
+#define OFF(field) offsetof(struct srv_metrics, field)
+
+static void
+counters(struct srv *s, struct evbuffer *out)
+{
+	static const char *const names[] = {
+#define X(n, h) #n,
+		SRV_COUNTERS(X)
+#undef X
+	};
+	static const char *const help[] = {
+#define X(n, h) h,
+		SRV_COUNTERS(X)
+#undef X
+	};
+
+	for (int i = 0; i < SRV_C_COUNT; i++)
+		evbuffer_add_printf(out, "# HELP m2md_%s_total %s\n# TYPE m2md_%s_total counter\n"
+		    "m2md_%s_total %llu\n", names[i], help[i], names[i], names[i],
+		    (unsigned long long)sum(s, OFF(c) + (size_t)i * sizeof(atomic_uint_least64_t)));
+}
+
+static void
+by_reason(struct srv *s, struct evbuffer *out, const char *name, const char *help, size_t off)
+{
+	uint64_t v;
+
+	evbuffer_add_printf(out, "# HELP m2md_%s_total %s\n# TYPE m2md_%s_total counter\n",
+	    name, help, name);
+	for (int e = 1; e < M2M_ERR_COUNT; e++)
+		if ((v = sum(s, off + (size_t)e * sizeof(atomic_uint_least64_t))) != 0)
+			evbuffer_add_printf(out, "m2md_%s_total{reason=\"%s\"} %llu\n", name,
+			    m2m_errname((enum m2m_err)e), (unsigned long long)v);
+}
+
+static void
+gauge(struct evbuffer *out, const char *name, const char *help, unsigned long long v)
+{
+	evbuffer_add_printf(out, "# HELP m2md_%s %s\n# TYPE m2md_%s gauge\nm2md_%s %llu\n",
+	    name, help, name, name, v);
+}
+
+void
+srv_metrics_render(struct srv *s, struct evbuffer *out)
+{
+	struct hsm_pool_stats hs;
+
+	counters(s, out);
+	by_reason(s, out, "drops", "datagrams dropped, by reason", OFF(drops));
+	by_reason(s, out, "handshakes_failed", "handshakes failed after AUTH, by reason",
+	    OFF(hs_failed));
+	gauge(out, "half_open", "half-open handshakes held", sum(s, OFF(half_open)));
+	gauge(out, "sessions", "established sessions held", sum(s, OFF(sessions)));
+	gauge(out, "inflight", "AUTH and records awaiting HSM or database", sum(s, OFF(inflight)));
+	gauge(out, "db_up", "workers whose database connection is up", sum(s, OFF(db_up)));
+	gauge(out, "db_batches", "group-commit transactions so far", sum(s, OFF(db_batches)));
+	gauge(out, "db_batch_items", "items in those transactions", sum(s, OFF(db_items)));
+	hsm_pool_stats(s->pool, &hs);
+	gauge(out, "hsm_queue_depth", "HSM requests waiting", hs.queue_depth);
+	gauge(out, "hsm_in_flight", "HSM requests being served", hs.in_flight);
+	gauge(out, "hsm_rejected_full", "HSM requests refused with a full queue", hs.rejected_full);
+	gauge(out, "hsm_derive_failed", "HSM derives that failed", hs.derive_failed);
+	gauge(out, "hsm_token_ok", "1 while the token answers", (unsigned long long)hs.token_ok);
+}
+
+static void
+on_request(struct evhttp_request *req, void *arg)
+{
+	struct evbuffer *out = evbuffer_new();
+
+	if (out == NULL) {
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		return;
+	}
+	if (strcmp(evhttp_request_get_uri(req), "/metrics") != 0) {
+		evhttp_send_error(req, HTTP_NOTFOUND, "metrics are at /metrics");
+		evbuffer_free(out);
+		return;
+	}
+	srv_metrics_render(arg, out);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	    "text/plain; version=0.0.4");
+	evhttp_send_reply(req, HTTP_OK, "OK", out);
+	evbuffer_free(out);
+}
+
+static void *
+metrics_main(void *arg)
+{
+	struct srv *s = arg;
+
+	event_base_dispatch(s->metrics_base);
+	return NULL;
+}
+
+enum m2m_err
+srv_metrics_start(struct srv *s, const char *addr, char *err, size_t errlen)
+{
+	char host[128];
+	const char *colon = strrchr(addr, ':');
+	size_t hl = colon != NULL ? (size_t)(colon - addr) : 0;
+
+	if (colon == NULL || hl == 0 || hl >= sizeof(host)) {
+		snprintf(err, errlen, "metrics address '%s': expected HOST:PORT", addr);
+		return M2M_E_CONFIG;
+	}
+	memcpy(host, addr[0] == '[' ? addr + 1 : addr, hl);
+	host[addr[0] == '[' ? hl - 2 : hl] = '\0';
+	if ((s->metrics_base = event_base_new()) == NULL ||
+	    (s->http = evhttp_new(s->metrics_base)) == NULL)
+		return M2M_E_NOMEM;
+	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET);
+	evhttp_set_gencb(s->http, on_request, s);
+	if (evhttp_bind_socket(s->http, host, (ev_uint16_t)atoi(colon + 1)) != 0) {
+		snprintf(err, errlen, "metrics address '%s': cannot listen", addr);
+		return M2M_E_IO;
+	}
+	if (pthread_create(&s->metrics_thread, NULL, metrics_main, s) != 0)
+		return M2M_E_IO;
+	return M2M_OK;
+}
+
+void
+srv_metrics_stop(struct srv *s)
+{
+	if (s->metrics_base == NULL)
+		return;
+	event_base_loopbreak(s->metrics_base);
+	if (s->metrics_thread)
+		pthread_join(s->metrics_thread, NULL);
+	evhttp_free(s->http);
+	event_base_free(s->metrics_base);
+	s->metrics_base = NULL;
+}

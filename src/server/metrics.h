@@ -1,0 +1,68 @@
+/* Counters each worker keeps and the Prometheus text page that sums them,
+ * served by libevent's evhttp on its own thread. */
+#ifndef M2M_SRV_METRICS_H
+#define M2M_SRV_METRICS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "src/common/err.h"
+
+/* name, help */
+#define SRV_COUNTERS(X) \
+	X(datagrams_in, "UDP datagrams received") \
+	X(datagrams_out, "UDP datagrams sent") \
+	X(bytes_in, "UDP payload bytes received") \
+	X(bytes_out, "UDP payload bytes sent") \
+	X(send_errors, "datagrams the kernel refused to send") \
+	X(hello, "HELLO messages accepted for an answer") \
+	X(retry_sent, "RETRY messages sent (load or source rate)") \
+	X(challenge_sent, "CHALLENGE messages sent") \
+	X(handshakes_started, "AUTH messages that passed the token check") \
+	X(handshakes_completed, "handshakes committed and answered with WELCOME") \
+	X(welcome_resent, "WELCOME resent for a retransmitted AUTH") \
+	X(hsm_derives, "ECDH operations asked of the HSM") \
+	X(hsm_derive_ns, "time from HSM request to result, nanoseconds") \
+	X(db_commits, "writes committed by the database") \
+	X(db_commit_ns, "time from write request to commit, nanoseconds") \
+	X(data_acked, "DATA messages committed and acknowledged") \
+	X(rekeys, "REKEY requests recorded") \
+	X(handoffs, "datagrams handed to the worker that owns their state")
+
+enum srv_counter {
+#define X(n, h) SRV_C_##n,
+	SRV_COUNTERS(X)
+#undef X
+	SRV_C_COUNT
+};
+
+struct srv_metrics {
+	atomic_uint_least64_t c[SRV_C_COUNT];
+	atomic_uint_least64_t drops[M2M_ERR_COUNT];		/* by reason */
+	atomic_uint_least64_t hs_failed[M2M_ERR_COUNT];	/* by reason */
+	/* Gauges, written by the owning worker. */
+	atomic_uint_least64_t half_open, sessions, inflight, db_up;
+	atomic_uint_least64_t db_batches, db_items;
+};
+
+static inline void
+srv_count(struct srv_metrics *m, enum srv_counter c, uint64_t n)
+{
+	atomic_fetch_add_explicit(&m->c[c], n, memory_order_relaxed);
+}
+
+static inline void
+srv_count_drop(struct srv_metrics *m, enum m2m_err why)
+{
+	atomic_fetch_add_explicit(&m->drops[why], 1, memory_order_relaxed);
+}
+
+struct srv;
+struct evbuffer;
+/* Appends the whole page. */
+void srv_metrics_render(struct srv *s, struct evbuffer *out);
+/* Starts the HTTP listener thread on addr ("127.0.0.1:9433"). */
+enum m2m_err srv_metrics_start(struct srv *s, const char *addr, char *err, size_t errlen);
+void srv_metrics_stop(struct srv *s);
+
+#endif

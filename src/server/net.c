@@ -1,0 +1,124 @@
+/* UDP sockets and addresses: "host:port" and "[v6]:port" parsing (numeric
+ * only: no DNS on a server's start path), SO_REUSEPORT binding. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "src/server/srv.h"
+
+enum m2m_err
+net_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len, char *err,
+    size_t errlen)
+{
+	char host[128], port[16];
+	const char *colon;
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+	    .ai_socktype = SOCK_DGRAM }, *res;
+	size_t hl;
+	int rc;
+
+	if (spec[0] == '[') {
+		const char *end = strchr(spec, ']');
+
+		if (end == NULL || end[1] != ':')
+			goto bad;
+		hl = (size_t)(end - spec - 1);
+		spec++;
+		colon = end + 1;
+	} else {
+		if ((colon = strrchr(spec, ':')) == NULL)
+			goto bad;
+		hl = (size_t)(colon - spec);
+	}
+	if (hl == 0 || hl >= sizeof(host) || strlen(colon + 1) == 0 ||
+	    strlen(colon + 1) >= sizeof(port))
+		goto bad;
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	strcpy(port, colon + 1);
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "address '%s': %s", spec, gai_strerror(rc));
+		return M2M_E_CONFIG;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return M2M_OK;
+bad:
+	snprintf(err, errlen, "address '%s': expected HOST:PORT or [IPv6]:PORT with a numeric host",
+	    spec);
+	return M2M_E_CONFIG;
+}
+
+enum m2m_err
+net_bind_udp(const struct sockaddr_storage *ss, socklen_t len, int *fd, char *err,
+    size_t errlen)
+{
+	int s, one = 1, buf = 4 << 20;
+	char name[INET6_ADDRSTRLEN + 8];
+
+	if ((s = socket(ss->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+		goto fail;
+	if (setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+		goto fail;
+	if (ss->ss_family == AF_INET6 &&
+	    setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0)
+		goto fail;
+	/* Bursts of handshakes must not overflow the kernel's queue. */
+	(void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	(void)setsockopt(s, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	if (bind(s, (const struct sockaddr *)ss, len) != 0)
+		goto fail;
+	*fd = s;
+	return M2M_OK;
+fail:
+	snprintf(err, errlen, "UDP socket on %s: %s", net_ntop(ss, name, sizeof(name)),
+	    strerror(errno));
+	if (s >= 0)
+		close(s);
+	return M2M_E_IO;
+}
+
+size_t
+net_addr_bytes(const struct sockaddr_storage *ss, uint8_t out[18], int with_port)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+		memcpy(out, &a->sin_addr, 4);
+		memcpy(out + 4, &a->sin_port, 2);
+		return with_port ? 6 : 4;
+	}
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)ss;
+
+	memcpy(out, &a6->sin6_addr, 16);
+	memcpy(out + 16, &a6->sin6_port, 2);
+	return with_port ? 18 : 16;
+}
+
+const char *
+net_ntop(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, ntohs(a->sin_port));
+	} else {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(a->sin6_port));
+	}
+	return buf;
+}

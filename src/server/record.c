@@ -1,0 +1,161 @@
+/* DATA and REKEY inside a session: opened (replay window, tag), written
+ * through the group commit, and acknowledged only once committed. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/server/log.h"
+#include "src/server/srv.h"
+
+struct srv_rec {
+	struct worker *w;
+	struct sess_entry *se;
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+	int fd;
+	uint8_t type;
+	uint64_t seq;
+	uint64_t t0;
+};
+
+static void
+finish(struct srv_rec *x)
+{
+	x->se->inflight--;
+	x->w->inflight--;
+	free(x);
+}
+
+static void
+reply(struct srv_rec *x, const struct proto_ack_pt *ack)
+{
+	struct worker *w = x->w;
+	uint8_t pt[PROTO_DATAGRAM_MAX], out[PROTO_DATAGRAM_MAX];
+	uint8_t type = x->type == PROTO_DATA ? PROTO_DATA_ACK : PROTO_REKEY_ACK;
+	size_t ptlen, n;
+	enum m2m_err err;
+
+	err = proto_ack_pt_encode(type, ack, pt, sizeof(pt), &ptlen);
+	if (err == M2M_OK)
+		err = proto_session_seal(w->ctx, &x->se->s, type, pt, ptlen, out, sizeof(out), &n,
+		    NULL);
+	if (err != M2M_OK) {
+		log_warn("worker %u: cannot answer a committed record: %s", w->idx,
+		    m2m_strerror(err));
+		return;
+	}
+	worker_send(w, x->fd, (const struct sockaddr *)&x->from, x->fromlen, out, n);
+}
+
+static void
+on_commit(void *arg, enum m2m_err err, const struct db_write_result *r)
+{
+	struct srv_rec *x = arg;
+	struct worker *w = x->w;
+	struct proto_ack_pt ack;
+
+	srv_count(&w->m, SRV_C_db_commit_ns, worker_now_ns() - x->t0);
+	memset(&ack, 0, sizeof(ack));
+	ack.acked_seq = x->seq;
+	if (err == M2M_OK && x->type == PROTO_DATA) {
+		memcpy(ack.instr, r->instr, r->n_instr * sizeof(r->instr[0]));
+		ack.n_instr = r->n_instr;
+		srv_count(&w->m, SRV_C_data_acked, 1);
+	} else if (x->type == PROTO_REKEY && (err == M2M_OK || err == M2M_E_DB_REJECTED)) {
+		ack.status = err == M2M_OK ? 0 : 1;	/* 1: key refused (reused) */
+		srv_count(&w->m, SRV_C_rekeys, err == M2M_OK);
+		err = M2M_OK;
+	}
+	if (err != M2M_OK) {
+		srv_count_drop(&w->m, err);	/* never acknowledged: the module resends */
+		finish(x);
+		return;
+	}
+	srv_count(&w->m, SRV_C_db_commits, 1);
+	reply(x, &ack);
+	finish(x);
+}
+
+static enum m2m_err
+write_record(struct srv_rec *x, const uint8_t *pt, size_t len)
+{
+	struct proto_data_pt d;
+	struct db_data dd;
+	enum m2m_err err;
+
+	if (x->type == PROTO_REKEY) {
+		if (len != PROTO_POINT_LEN ||
+		    proto_p256_check(x->w->ctx, pt, len) != M2M_OK)
+			return M2M_E_PROTO_POINT;
+		return db_write_rekey(x->w->db, x->se->module_id, pt, on_commit, x);
+	}
+	if ((err = proto_data_pt_decode(pt, len, &d)) != M2M_OK)
+		return err;
+	memset(&dd, 0, sizeof(dd));
+	dd.module_id = x->se->module_id;
+	memcpy(dd.session_id, x->se->s.id, PROTO_SESSION_ID_LEN);
+	dd.seq = x->seq;
+	dd.acks = d.acks;
+	dd.n_acks = d.n_acks;
+	dd.payload = d.payload;
+	dd.payload_len = d.payload_len;
+	return db_write_data(x->w->db, &dd, on_commit, x);
+}
+
+static struct sess_entry *
+session_of(struct worker *w, const struct srv_pkt *p, struct proto_record *r)
+{
+	struct sess_entry *se;
+	enum m2m_err err;
+	int route;
+
+	if ((err = proto_record_decode(p->buf, p->len, r)) != M2M_OK) {
+		srv_count_drop(&w->m, err);
+		return NULL;
+	}
+	if ((route = srv_route(w, r->session_id)) < 0) {
+		srv_count_drop(&w->m, M2M_E_SRV_NOT_OURS);
+		return NULL;
+	}
+	if ((unsigned)route != w->idx) {
+		worker_handoff(w, (unsigned)route, p);
+		return NULL;
+	}
+	if ((se = sess_find(&w->sess, r->session_id)) == NULL)
+		srv_count_drop(&w->m, M2M_E_SRV_UNKNOWN_SESSION);
+	return se;
+}
+
+void
+srv_on_record(struct worker *w, const struct srv_pkt *p)
+{
+	struct proto_record r;
+	struct sess_entry *se = session_of(w, p, &r);
+	struct srv_rec *x;
+	uint8_t pt[PROTO_DATAGRAM_MAX];
+	size_t len;
+	enum m2m_err err;
+
+	if (se == NULL)
+		return;
+	if (w->inflight >= w->srv->cfg->inflight_max) {
+		srv_count_drop(&w->m, M2M_E_SRV_BUSY);
+		return;
+	}
+	if ((err = proto_session_open(w->ctx, &se->s, &r, p->buf, pt, sizeof(pt), &len)) != M2M_OK ||
+	    (x = calloc(1, sizeof(*x))) == NULL) {
+		srv_count_drop(&w->m, err != M2M_OK ? err : M2M_E_NOMEM);
+		return;
+	}
+	*x = (struct srv_rec){ .w = w, .se = se, .from = p->from, .fromlen = p->fromlen,
+	    .fd = p->fd, .type = r.type, .seq = r.seq, .t0 = worker_now_ns() };
+	se->last_active = worker_now_s();
+	se->inflight++;
+	w->inflight++;
+	if ((err = write_record(x, pt, len)) != M2M_OK) {
+		srv_count_drop(&w->m, err);
+		finish(x);
+	}
+	proto_wipe(pt, len);
+}

@@ -1,0 +1,20 @@
+/* Entry points of the server for main.c: running it and checking a
+ * configuration (m2md -t). */
+#ifndef M2M_SRV_SERVER_H
+#define M2M_SRV_SERVER_H
+
+#include <stddef.h>
+
+#include "hsm/hsm.h"
+#include "src/proto/proto.h"
+#include "src/server/conf.h"
+
+/* Runs until SIGTERM or SIGINT. */
+enum m2m_err srv_run(struct srv_config *cfg, char *err, size_t errlen);
+/* Opens the token, finds the keys, connects to the database and checks the
+ * schema; prints each finding on stdout. */
+enum m2m_err srv_check(struct srv_config *cfg, char *err, size_t errlen);
+enum m2m_err srv_load_keys(struct hsm *h, const struct srv_config *c,
+    struct proto_srv_key *keys, size_t *n, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,119 @@
+/* m2md's process and worker structures. Each worker is a thread with its
+ * own event_base, sockets (SO_REUSEPORT), tables, database connection and
+ * HSM pool client; they share only the HSM pool and read-only settings. */
+#ifndef M2M_SRV_H
+#define M2M_SRV_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#include "db/db.h"
+#include "hsm/hsm.h"
+#include "src/proto/proto.h"
+#include "src/server/conf.h"
+#include "src/server/metrics.h"
+#include "src/server/ratelimit.h"
+#include "src/server/state.h"
+
+#define SRV_KEYS_MAX	8
+#define SRV_INBOX_CAP	256
+
+struct event_base;
+struct event;
+struct evhttp;
+
+/* A received datagram and where it came from. */
+struct srv_pkt {
+	uint8_t buf[PROTO_DATAGRAM_MAX + 1];
+	size_t len;
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+	int fd;				/* the socket it came in on, to answer from */
+};
+
+/* Datagrams another worker received for this one's state (NAT rebinding
+ * moves a module's port, and SO_REUSEPORT hashes it to another worker). */
+struct srv_inbox {
+	pthread_mutex_t lock;
+	struct srv_pkt *pkts;
+	size_t head, count;
+	struct event *ev;
+};
+
+struct worker {
+	struct srv *srv;
+	unsigned idx;
+	pthread_t thread;
+	struct event_base *base;
+	int fds[SRV_LISTEN_MAX];
+	struct event *rd[SRV_LISTEN_MAX];
+	size_t n_fds;
+	struct event *tick;
+	struct proto_ctx *ctx;
+	struct hsm_pool_client *hsm;
+	struct db_async *db;
+	struct halfopen ho;
+	struct sessions sess;
+	struct ratelimit src_rl, hsm_src_rl, pseudo_rl;
+	struct srv_inbox inbox;
+	unsigned inflight;
+	unsigned retry_above;
+	int stopping;
+	struct srv_metrics m;
+};
+
+struct srv {
+	struct srv_config *cfg;
+	struct hsm *hsm;
+	struct hsm_pool *pool;
+	struct proto_srv_key keys[SRV_KEYS_MAX];
+	size_t n_keys;
+	uint8_t cookie_secret[32];
+	struct worker **w;
+	unsigned n_workers;
+	struct event_base *main_base;
+	struct event *stop_poll;
+	pthread_t metrics_thread;
+	struct event_base *metrics_base;
+	struct evhttp *http;
+	atomic_int workers_running;
+};
+
+/* worker.c */
+enum m2m_err worker_new(struct srv *s, unsigned idx, struct worker **out, char *err, size_t errlen);
+enum m2m_err worker_start(struct worker *w);
+/* From the main thread: stop reading, finish what is in flight, exit. */
+void worker_shutdown(struct worker *w);
+void worker_join_free(struct worker *w);
+/* Sends one datagram and counts it. */
+void worker_send(struct worker *w, int fd, const struct sockaddr *to, socklen_t tolen,
+    const uint8_t *buf, size_t len);
+/* Hands a datagram to the worker that owns its state. */
+void worker_handoff(struct worker *w, unsigned to, const struct srv_pkt *p);
+/* Event callbacks, for worker_init.c. */
+void worker_on_read(int fd, short what, void *arg);
+void worker_on_inbox(int fd, short what, void *arg);
+void worker_on_tick(int fd, short what, void *arg);
+uint32_t worker_now_s(void);
+uint32_t worker_now_ms(void);
+uint64_t worker_now_ns(void);
+
+/* hello.c, auth.c, record.c: one message kind each. */
+void srv_on_hello(struct worker *w, const struct srv_pkt *p);
+void srv_on_auth(struct worker *w, const struct srv_pkt *p);
+void srv_on_record(struct worker *w, const struct srv_pkt *p);
+/* The worker index a token or session id routes to; -1: not this node's. */
+int srv_route(const struct worker *w, const uint8_t *id);
+uint16_t srv_route_of(const struct worker *w);
+
+/* net.c */
+enum m2m_err net_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
+    char *err, size_t errlen);
+enum m2m_err net_bind_udp(const struct sockaddr_storage *ss, socklen_t len, int *fd,
+    char *err, size_t errlen);
+/* The address bytes (IP then port) that cookies and rate limits key on. */
+size_t net_addr_bytes(const struct sockaddr_storage *ss, uint8_t out[18], int with_port);
+const char *net_ntop(const struct sockaddr_storage *ss, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,74 @@
+/* The per-worker state tables: half-open handshakes (a FIFO slab, since all
+ * expire after the same time) and established sessions (a slab with a free
+ * list and an idle sweep). Both bounded by configuration. */
+#ifndef M2M_SRV_STATE_H
+#define M2M_SRV_STATE_H
+
+#include "src/proto/proto.h"
+#include "src/server/table.h"
+
+struct halfopen;
+
+struct ho_entry {
+	struct proto_srv_hs hs;
+	uint32_t expires;		/* monotonic seconds */
+	uint8_t in_use;
+	uint8_t auth_tag[8];		/* of the AUTH that completed */
+	uint8_t welcome_len;		/* 0: no WELCOME kept */
+};
+
+/* Once the handshake is done its secrets are wiped, and the WELCOME is kept
+ * in their place to answer a retransmitted AUTH: no allocation, so an
+ * entry costs the same whatever its state. 0 when it does not fit. */
+int ho_keep_welcome(struct ho_entry *e, const uint8_t *welcome, size_t len,
+    const uint8_t tag[8]);
+const uint8_t *ho_welcome(const struct ho_entry *e);
+/* Bytes the table holds per entry it can hold (slab, ring, hash slots). */
+size_t ho_bytes_per_entry(const struct halfopen *h);
+
+struct halfopen {
+	struct ho_entry *ring;
+	size_t cap;
+	uint64_t head, tail;		/* ring[head % cap] is the oldest */
+	struct srv_table table;
+};
+
+enum m2m_err ho_init(struct halfopen *h, size_t cap);
+void ho_free(struct halfopen *h);
+/* The next free slot, or NULL when full; ho_commit makes it findable. */
+struct ho_entry *ho_next(struct halfopen *h);
+enum m2m_err ho_commit(struct halfopen *h, struct ho_entry *e, uint32_t expires);
+struct ho_entry *ho_find(struct halfopen *h, const uint8_t token[PROTO_TOKEN_LEN]);
+void ho_remove(struct halfopen *h, struct ho_entry *e);
+void ho_expire(struct halfopen *h, uint32_t now);
+size_t ho_count(const struct halfopen *h);
+
+struct sess_entry {
+	struct proto_session s;		/* s.id is the key */
+	int64_t module_id;
+	uint32_t last_active;		/* monotonic seconds */
+	uint16_t inflight;		/* writes awaiting commit: not swept meanwhile */
+	uint8_t in_use;
+	uint32_t next_free;
+};
+
+struct sessions {
+	struct sess_entry *slab;
+	size_t cap, hand;
+	uint32_t free_head;		/* cap: none */
+	struct srv_table table;
+};
+
+enum m2m_err sess_init(struct sessions *t, size_t cap);
+void sess_free(struct sessions *t);
+/* A fresh entry (its id still to be set) or NULL when full. */
+struct sess_entry *sess_alloc(struct sessions *t);
+enum m2m_err sess_insert(struct sessions *t, struct sess_entry *e);
+void sess_release(struct sessions *t, struct sess_entry *e);
+struct sess_entry *sess_find(struct sessions *t, const uint8_t id[PROTO_SESSION_ID_LEN]);
+/* Looks at `budget` slots and ends sessions idle since before `cutoff`. */
+void sess_sweep(struct sessions *t, uint32_t cutoff, size_t budget);
+size_t sess_count(const struct sessions *t);
+size_t sess_bytes_per_entry(const struct sessions *t);
+
+#endif

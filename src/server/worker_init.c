@@ -1,0 +1,135 @@
+/* Setting a worker up and tearing it down: event base, sockets, tables,
+ * its database connection and HSM pool client. */
+#include "config.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "src/server/log.h"
+#include "src/server/srv.h"
+
+static void
+on_db_state(void *arg, enum m2m_err err, const char *detail)
+{
+	struct worker *w = arg;
+
+	atomic_store(&w->m.db_up, err == M2M_OK);
+	if (err == M2M_OK)
+		log_info("worker %u: database connected", w->idx);
+	else
+		log_warn("worker %u: database unavailable: %s%s%s", w->idx, m2m_strerror(err),
+		    detail != NULL && *detail ? ": " : "", detail != NULL ? detail : "");
+}
+
+static enum m2m_err
+open_sockets(struct worker *w, char *err, size_t errlen)
+{
+	const struct srv_config *c = w->srv->cfg;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	enum m2m_err e;
+
+	for (size_t i = 0; i < c->n_listen; i++) {
+		if ((e = net_parse(c->listen[i], &ss, &len, err, errlen)) != M2M_OK ||
+		    (e = net_bind_udp(&ss, len, &w->fds[i], err, errlen)) != M2M_OK)
+			return e;
+		w->n_fds++;
+		w->rd[i] = event_new(w->base, w->fds[i], EV_READ | EV_PERSIST, worker_on_read, w);
+		if (w->rd[i] == NULL || event_add(w->rd[i], NULL) != 0)
+			return M2M_E_NOMEM;
+	}
+	return M2M_OK;
+}
+
+static enum m2m_err
+init_tables(struct worker *w)
+{
+	const struct srv_config *c = w->srv->cfg;
+	unsigned n = w->srv->n_workers;
+	size_t ho = (c->half_open_max + n - 1) / n, ss = (c->sessions_max + n - 1) / n;
+	enum m2m_err e;
+
+	w->retry_above = c->retry_above != 0 ? c->retry_above / n : (unsigned)(ho / 2);
+	if ((e = ho_init(&w->ho, ho)) != M2M_OK || (e = sess_init(&w->sess, ss)) != M2M_OK ||
+	    (e = rl_init(&w->src_rl, 65536, c->source_rate, c->source_burst)) != M2M_OK ||
+	    (e = rl_init(&w->hsm_src_rl, 65536, c->hsm_source_rate, c->hsm_source_burst)) != M2M_OK ||
+	    (e = rl_init(&w->pseudo_rl, 65536, c->pseudonym_rate, c->pseudonym_burst)) != M2M_OK)
+		return e;
+	if ((w->inbox.pkts = calloc(SRV_INBOX_CAP, sizeof(*w->inbox.pkts))) == NULL)
+		return M2M_E_NOMEM;
+	pthread_mutex_init(&w->inbox.lock, NULL);
+	return M2M_OK;
+}
+
+static enum m2m_err
+init_events(struct worker *w)
+{
+	struct timeval one = { 1, 0 };
+
+	w->inbox.ev = event_new(w->base, -1, 0, worker_on_inbox, w);
+	w->tick = event_new(w->base, -1, EV_PERSIST, worker_on_tick, w);
+	if (w->inbox.ev == NULL || w->tick == NULL || event_add(w->tick, &one) != 0)
+		return M2M_E_NOMEM;
+	return M2M_OK;
+}
+
+enum m2m_err
+worker_new(struct srv *s, unsigned idx, struct worker **out, char *err, size_t errlen)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+	enum m2m_err e;
+
+	*out = w;
+	if (w == NULL)
+		return M2M_E_NOMEM;
+	w->srv = s;
+	w->idx = idx;
+	if ((w->base = event_base_new()) == NULL)
+		return M2M_E_NOMEM;
+	if ((e = proto_ctx_new(&w->ctx, NULL)) != M2M_OK || (e = init_tables(w)) != M2M_OK ||
+	    (e = init_events(w)) != M2M_OK) {
+		snprintf(err, errlen, "worker %u: %s", idx, m2m_strerror(e));
+		return e;
+	}
+	if ((e = open_sockets(w, err, errlen)) != M2M_OK)
+		return e;
+	if ((e = hsm_pool_client_new(s->pool, w->base, &w->hsm)) != M2M_OK) {
+		snprintf(err, errlen, "worker %u: HSM pool: %s", idx, m2m_strerror(e));
+		return e;
+	}
+	return db_async_new(w->base, &s->cfg->db, on_db_state, w, &w->db, err, errlen);
+}
+
+void
+worker_join_free(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	if (w->thread)
+		pthread_join(w->thread, NULL);
+	if (w->db != NULL)
+		db_async_free(w->db);
+	if (w->hsm != NULL)
+		hsm_pool_client_free(w->hsm);
+	for (size_t i = 0; i < w->n_fds; i++) {
+		event_free(w->rd[i]);
+		close(w->fds[i]);
+	}
+	if (w->tick != NULL)
+		event_free(w->tick);
+	if (w->inbox.ev != NULL)
+		event_free(w->inbox.ev);
+	free(w->inbox.pkts);
+	ho_free(&w->ho);
+	sess_free(&w->sess);
+	rl_free(&w->src_rl);
+	rl_free(&w->hsm_src_rl);
+	rl_free(&w->pseudo_rl);
+	proto_ctx_free(w->ctx);
+	if (w->base != NULL)
+		event_base_free(w->base);
+	free(w);
+}

@@ -1,0 +1,12 @@
+# tests/install: make install into a DESTDIR, check where everything went,
+# run the installed m2mctl and m2md -t against a SoftHSM2 token and a
+# throwaway PostgreSQL (tests/db/with-pg), then make uninstall.
+TESTS += tests/install/destdir
+EXTRA_DIST += tests/install/destdir
+
+# The installation directories, fully expanded, for the test to eval.
+.PHONY: m2m-install-paths
+m2m-install-paths:
+	@echo "prefix='$(prefix)' sbindir='$(sbindir)' bindir='$(bindir)'"
+	@echo "sysconfdir='$(sysconfdir)' pkgdatadir='$(pkgdatadir)' docdir='$(docdir)'"
+	@echo "mandir='$(mandir)' systemdsystemunitdir='$(systemdsystemunitdir)'"

@@ -1,0 +1,25 @@
+# tests/server: m2md end to end, on a real SoftHSM2 token and PostgreSQL.
+check_LIBRARIES += libtestclient.a
+libtestclient_a_SOURCES = tests/server/client.c tests/server/client.h
+libtestclient_a_CFLAGS = $(TEST_CFLAGS)
+check_PROGRAMS += tests/server/m2m-client
+tests_server_m2m_client_SOURCES = tests/server/m2m-client.c
+tests_server_m2m_client_CFLAGS = $(TEST_CFLAGS)
+tests_server_m2m_client_LDADD = libtestclient.a libm2mproto.a libm2mcommon.a $(OPENSSL_LIBS)
+check_PROGRAMS += tests/server/test_server
+TESTS += tests/server/pg-server
+EXTRA_DIST += tests/server/setup-world tests/server/run-server-tests tests/server/pg-server
+tests_server_test_server_SOURCES = tests/server/test_server.c tests/server/srvtest.c \
+	tests/server/srvtest.h
+tests_server_test_server_CFLAGS = $(TEST_CFLAGS)
+tests_server_test_server_LDADD = libtestclient.a libm2mdb.a libm2mproto.a libm2mcommon.a \
+	$(TEST_LIBS) $(LIBPQ_LIBS) $(OPENSSL_LIBS) -lpthread
+# They run m2md and m2mctl, which make check builds first (all).
+check_PROGRAMS += tests/server/test_memory
+TESTS += tests/server/test_memory
+tests_server_test_memory_SOURCES = tests/server/test_memory.c src/server/halfopen.c \
+	src/server/sessions.c src/server/table.c src/server/conf.c
+tests_server_test_memory_CFLAGS = $(TEST_CFLAGS) $(INIH_CFLAGS)
+tests_server_test_memory_LDADD = libm2mdb.a libm2mhsm.a libm2mproto.a libm2mcommon.a \
+	$(TEST_LIBS) $(INIH_LIBS) $(LIBPQ_LIBS) $(LIBP11_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS) \
+	-lpthread -ldl

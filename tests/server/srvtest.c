@@ -1,0 +1,178 @@
+/* The end-to-end test helpers (see srvtest.h). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "tests/server/srvtest.h"
+
+const char *
+st_path(const char *name)
+{
+	static char buf[4][512];
+	static int k;
+	const char *w = getenv("M2M_TEST_WORLD");
+
+	cr_assert_not_null(w, "M2M_TEST_WORLD unset: run through tests/server/pg-server");
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", w, name);
+	return buf[k];
+}
+
+int
+st_port(void)
+{
+	const char *p = getenv("M2M_TEST_PORT");
+
+	cr_assert_not_null(p);
+	return atoi(p);
+}
+
+void
+st_client(struct cli *c, size_t index, int port)
+{
+	struct proto_mod_creds cr;
+
+	cr_assert_eq(cli_creds(st_path("creds"), index, &cr), M2M_OK, "module %zu", index);
+	cr_assert_eq(cli_open(c, ST_HOST, port, &cr), M2M_OK);
+}
+
+/* GET /metrics over a plain socket: the test needs no HTTP library. */
+static char *
+fetch_metrics(int port)
+{
+	static char page[1 << 16];
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	size_t len = 0;
+	ssize_t n;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	inet_pton(AF_INET, ST_HOST, &a.sin_addr);
+	cr_assert(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "metrics port %d", port);
+	cr_assert(write(fd, req, sizeof(req) - 1) == (ssize_t)sizeof(req) - 1);
+	while ((n = read(fd, page + len, sizeof(page) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	page[len] = '\0';
+	return page;
+}
+
+double
+st_metric(int metrics_port, const char *name, const char *label)
+{
+	char *page = fetch_metrics(metrics_port), *line, *save = NULL;
+	size_t nl = strlen(name);
+	double sum = 0;
+
+	for (line = strtok_r(page, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, name, nl) != 0 || (line[nl] != ' ' && line[nl] != '{'))
+			continue;
+		if (label != NULL && strstr(line, label) == NULL)
+			continue;
+		sum += atof(strrchr(line, ' ') + 1);
+	}
+	return sum;
+}
+
+const char *
+st_sql(const char *sql, int n, const char *const *params)
+{
+	static char out[4096];
+	char err[512];
+	struct db_admin *a;
+
+	cr_assert_eq(db_admin_open("", &a, err, sizeof(err)), M2M_OK, "%s", err);
+	cr_assert_eq(db_admin_exec(a, sql, n, params, out, sizeof(out), NULL, err, sizeof(err)),
+	    M2M_OK, "%s: %s", sql, err);
+	db_admin_close(a);
+	return out;
+}
+
+int
+st_m2mctl(const char *args)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), ". '%s' && '%s/m2mctl' %s >/dev/null 2>&1", st_path("env"),
+	    TEST_BUILDDIR, args);
+	return WEXITSTATUS(system(cmd));
+}
+
+const char *
+st_write(const char *name, const char *content)
+{
+	const char *p = st_path(name);
+	FILE *f = fopen(p, "w");
+
+	cr_assert_not_null(f, "%s", p);
+	fputs(content, f);
+	fclose(f);
+	return p;
+}
+
+pid_t
+st_start_m2md(const char *conf_name, int port, int node_id, const char *extra)
+{
+	char conf[2048], logpath[512];
+	pid_t pid;
+
+	snprintf(conf, sizeof(conf), "[server]\nlisten = 127.0.0.1:%d\nworkers = 2\nnode_id = %d\n"
+	    "metrics = 127.0.0.1:%d\n[hsm]\nmodule = %s\ntoken = m2m\nkey = server-1\n"
+	    "pin_file = %s\n%s\n", port, node_id, port + 1, getenv("SOFTHSM2_MODULE"),
+	    st_path("pin"), extra != NULL ? extra : "");
+	st_write(conf_name, conf);
+	snprintf(logpath, sizeof(logpath), "%s.log", st_path(conf_name));
+	if ((pid = fork()) == 0) {
+		freopen(logpath, "w", stderr);
+		execl(TEST_BUILDDIR "/m2md", "m2md", "-f", "-c", st_path(conf_name), (char *)NULL);
+		_exit(127);
+	}
+	/* Ready when the metrics answer and every worker has its database. */
+	for (int i = 0; i < 200; i++) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)(port + 1)) };
+		int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+		inet_pton(AF_INET, ST_HOST, &a.sin_addr);
+		ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+		close(fd);
+		if (ok && st_metric(port + 1, "m2md_db_up", NULL) == 2)
+			return pid;
+		usleep(50000);
+	}
+	cr_assert_fail("m2md on port %d did not come up; see %s", port, logpath);
+	return -1;
+}
+
+int
+st_stop_m2md(pid_t pid, int sig)
+{
+	int status;
+
+	kill(pid, sig);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int
+st_check(const char *conf, char *out, size_t len)
+{
+	char cmd[1024];
+	FILE *p;
+	size_t n;
+
+	snprintf(cmd, sizeof(cmd), "'%s/m2md' -t -c '%s' 2>&1", TEST_BUILDDIR, conf);
+	cr_assert_not_null(p = popen(cmd, "r"));
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	return WEXITSTATUS(pclose(p));
+}

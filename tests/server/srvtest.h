@@ -1,0 +1,36 @@
+/* Helpers for the end-to-end tests: the world that run-server-tests made
+ * (token, database, enrolled modules, a running m2md), metrics, SQL, and
+ * extra m2md processes. */
+#ifndef M2M_TEST_SRVTEST_H
+#define M2M_TEST_SRVTEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tests/server/client.h"
+
+#define ST_HOST	"127.0.0.1"
+
+/* $M2M_TEST_WORLD/NAME */
+const char *st_path(const char *name);
+int st_port(void);			/* the running m2md's UDP port */
+/* Opens a client as module `index` of the credentials file, on port. */
+void st_client(struct cli *c, size_t index, int port);
+/* A metric of the m2md whose metrics listen on port (sum over labels
+ * when label is NULL). */
+double st_metric(int metrics_port, const char *name, const char *label);
+/* First column of the first row of a query, with text parameters. */
+const char *st_sql(const char *sql, int n, const char *const *params);
+/* Runs m2mctl with the world's environment; returns its exit status. */
+int st_m2mctl(const char *args);
+/* Writes a config (the world's, with overrides appended in place of keys)
+ * and starts m2md -f on it; waits until it answers. */
+pid_t st_start_m2md(const char *conf_name, int port, int node_id, const char *extra);
+int st_stop_m2md(pid_t pid, int sig);
+/* Runs m2md -t on a config; returns its exit status, output in out. */
+int st_check(const char *conf, char *out, size_t len);
+/* Writes a file under the world directory; returns its path. */
+const char *st_write(const char *name, const char *content);
+
+#endif
