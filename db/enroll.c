@@ -12,12 +12,13 @@
 static enum m2m_err
 enroll_fail(PGresult *r, const char *identity, char *err, size_t errlen)
 {
-	const char *c = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+	const char *cn = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
 	const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
-	char msg[256];
+	char msg[256], c[64];
 	enum m2m_err e;
 
-	c = c != NULL ? c : "";
+	/* Copied: db_result_fail frees the result these point into. */
+	snprintf(c, sizeof(c), "%s", cn != NULL ? cn : "");
 	snprintf(msg, sizeof(msg), "%s", detail != NULL ? detail : "");
 	e = db_result_fail(r, "enroll", err, errlen);
 	if (strcmp(c, "modules_identity_key") == 0 && identity != NULL)

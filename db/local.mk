@@ -21,3 +21,5 @@ DB_CTL_SOURCES = src/ctl/ctl_db.h src/ctl/ctl_dbutil.c src/ctl/ctl_db.c \
 	src/ctl/ctl_enroll.c src/ctl/ctl_enroll_bulk.c src/ctl/ctl_module.c \
 	src/ctl/ctl_instruct.c src/ctl/ctl_reports.c src/ctl/bench_db.h \
 	src/ctl/bench_db.c src/ctl/bench_db_setup.c
+
+dist_doc_DATA += doc/applications.md doc/database.md

@@ -1,2 +1,2 @@
 # doc: build fragment.
-dist_doc_DATA += doc/protocol.md
+dist_doc_DATA += doc/protocol.md doc/architecture.md doc/benchmarks.md doc/security.md

@@ -9,6 +9,7 @@
 #include "src/common/err.h"
 
 #define HSM_POINT_LEN	33	/* SEC1 compressed P-256 point */
+#define HSM_POINT_FULL_LEN 65	/* SEC1 uncompressed: what tokens take */
 #define HSM_SECRET_LEN	32	/* x coordinate of the shared point */
 #define HSM_KEY_ID_LEN	4	/* protocol key id: SHA-256(point)[0..3] */
 #define HSM_DETAIL_LEN	512	/* a detail buffer this size never truncates in practice */
@@ -110,6 +111,11 @@ void hsm_pool_client_free(struct hsm_pool_client *c);
  * M2M_E_HSM_KEY_NOT_FOUND at once for a key id the pool does not serve. */
 enum m2m_err hsm_pool_derive(struct hsm_pool_client *c, const uint8_t key_id[HSM_KEY_ID_LEN],
     const uint8_t peer[HSM_POINT_LEN], hsm_done_fn *done, void *arg);
+/* The same with the peer in either SEC1 form: a caller that already
+ * decoded the point passes it uncompressed and spares the square root. */
+enum m2m_err hsm_pool_derive_point(struct hsm_pool_client *c,
+    const uint8_t key_id[HSM_KEY_ID_LEN], const uint8_t *peer, size_t peer_len,
+    hsm_done_fn *done, void *arg);
 void hsm_pool_stats(struct hsm_pool *p, struct hsm_pool_stats *st);
 
 #endif

@@ -91,7 +91,8 @@ enum m2m_err hsm_key_usable(const struct hsm_key_info *k, char *err, size_t errl
 enum m2m_err hsm_keys_resolve(struct hsm *h, char *err, size_t errlen);
 /* Point conversions: DER CKA_EC_POINT <-> compressed; compressed -> 65 bytes. */
 enum m2m_err hsm_ec_point_compress(const uint8_t *der, size_t len, uint8_t out[HSM_POINT_LEN]);
-enum m2m_err hsm_ec_point_expand(const uint8_t in[HSM_POINT_LEN], uint8_t out[65]);
+/* Either SEC1 form in; validated (on the curve) uncompressed out. */
+enum m2m_err hsm_ec_point_expand(const uint8_t *in, size_t len, uint8_t out[65]);
 
 /* A raw session with the handles of the served keys. */
 struct hsm_sess {
@@ -103,7 +104,7 @@ void hsm_sess_close(struct hsm *h, struct hsm_sess *ss);
 /* ECDH on an open raw session; *rv tells the caller whether the session is
  * still good (see hsm_ckr_is_token_failure). */
 enum m2m_err hsm_sess_derive(struct hsm *h, struct hsm_sess *ss, const uint8_t key_id[HSM_KEY_ID_LEN],
-    const uint8_t peer[HSM_POINT_LEN], uint8_t secret[HSM_SECRET_LEN], CK_RV *rv,
+    const uint8_t *peer, size_t peer_len, uint8_t secret[HSM_SECRET_LEN], CK_RV *rv,
     char *err, size_t errlen);
 
 #endif

@@ -31,9 +31,11 @@ p256_init(void)
 	p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
 }
 
-/* Decodes (so validates: on the curve, not infinity) and re-encodes. */
+/* Decodes (so validates: on the curve, not infinity) and re-encodes. The
+ * uncompressed form costs only the on-curve check; the compressed one a
+ * square root. */
 enum m2m_err
-hsm_ec_point_expand(const uint8_t in[HSM_POINT_LEN], uint8_t out[65])
+hsm_ec_point_expand(const uint8_t *in, size_t len, uint8_t out[65])
 {
 	EC_POINT *pt;
 	enum m2m_err e = M2M_E_HSM_PEER;
@@ -41,7 +43,8 @@ hsm_ec_point_expand(const uint8_t in[HSM_POINT_LEN], uint8_t out[65])
 	pthread_once(&p256_once, p256_init);
 	if (p256 == NULL || (pt = EC_POINT_new(p256)) == NULL)
 		return M2M_E_NOMEM;
-	if (EC_POINT_oct2point(p256, pt, in, HSM_POINT_LEN, NULL) == 1 &&
+	if ((len == HSM_POINT_LEN || (len == 65 && in[0] == 0x04)) &&
+	    EC_POINT_oct2point(p256, pt, in, len, NULL) == 1 &&
 	    EC_POINT_point2oct(p256, pt, POINT_CONVERSION_UNCOMPRESSED, out, 65, NULL) == 65)
 		e = M2M_OK;
 	EC_POINT_free(pt);

@@ -125,9 +125,18 @@ enum m2m_err
 hsm_pool_derive(struct hsm_pool_client *c, const uint8_t key_id[HSM_KEY_ID_LEN],
     const uint8_t peer[HSM_POINT_LEN], hsm_done_fn *done, void *arg)
 {
+	return hsm_pool_derive_point(c, key_id, peer, HSM_POINT_LEN, done, arg);
+}
+
+enum m2m_err
+hsm_pool_derive_point(struct hsm_pool_client *c, const uint8_t key_id[HSM_KEY_ID_LEN],
+    const uint8_t *peer, size_t peer_len, hsm_done_fn *done, void *arg)
+{
 	struct hsm_pool *p = c->p;
 	struct hsm_req *r;
 
+	if (peer_len != HSM_POINT_LEN && peer_len != HSM_POINT_FULL_LEN)
+		return M2M_E_HSM_PEER;
 	/* Checked here, not in a thread: an unknown key id costs no HSM time. */
 	if (!served(p->h, key_id))
 		return M2M_E_HSM_KEY_NOT_FOUND;
@@ -141,7 +150,8 @@ hsm_pool_derive(struct hsm_pool_client *c, const uint8_t key_id[HSM_KEY_ID_LEN],
 	p->free = r->next;
 	*r = (struct hsm_req){ .c = c, .done = done, .arg = arg, .t0 = hsm_now_ns() };
 	memcpy(r->key_id, key_id, HSM_KEY_ID_LEN);
-	memcpy(r->peer, peer, HSM_POINT_LEN);
+	memcpy(r->peer, peer, peer_len);
+	r->peer_len = (uint8_t)peer_len;
 	if (p->tail != NULL)
 		p->tail->next = r;
 	else

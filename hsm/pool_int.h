@@ -16,7 +16,8 @@ struct hsm_req {
 	uint64_t t0;
 	enum m2m_err err;
 	uint8_t key_id[HSM_KEY_ID_LEN];
-	uint8_t peer[HSM_POINT_LEN];
+	uint8_t peer[HSM_POINT_FULL_LEN];
+	uint8_t peer_len;
 	uint8_t secret[HSM_SECRET_LEN];
 	char detail[HSM_REQ_DETAIL];
 };

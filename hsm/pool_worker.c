@@ -119,8 +119,8 @@ serve(struct worker *w, struct hsm_req *r)
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (!ensure_session(w, r))
 			return;
-		r->err = hsm_sess_derive(w->p->h, &w->ss, r->key_id, r->peer, r->secret, &rv,
-		    r->detail, sizeof(r->detail));
+		r->err = hsm_sess_derive(w->p->h, &w->ss, r->key_id, r->peer, r->peer_len,
+		    r->secret, &rv, r->detail, sizeof(r->detail));
 		if (r->err == M2M_OK || !hsm_ckr_is_token_failure(rv))
 			return;
 		hsm_sess_close(w->p->h, &w->ss);

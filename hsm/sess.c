@@ -83,7 +83,7 @@ derive_raw(struct hsm *h, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE key, uint8_t *pe
 
 enum m2m_err
 hsm_sess_derive(struct hsm *h, struct hsm_sess *ss, const uint8_t key_id[HSM_KEY_ID_LEN],
-    const uint8_t peer[HSM_POINT_LEN], uint8_t secret[HSM_SECRET_LEN], CK_RV *rv,
+    const uint8_t *peer, size_t peer_len, uint8_t secret[HSM_SECRET_LEN], CK_RV *rv,
     char *err, size_t errlen)
 {
 	uint8_t full[65];
@@ -100,7 +100,7 @@ hsm_sess_derive(struct hsm *h, struct hsm_sess *ss, const uint8_t key_id[HSM_KEY
 	}
 	/* Tokens differ on compressed points; the uncompressed form is the one
 	 * PKCS#11 requires them all to take, and decoding it checks the point. */
-	if (hsm_ec_point_expand(peer, full) != M2M_OK) {
+	if (hsm_ec_point_expand(peer, peer_len, full) != M2M_OK) {
 		hsm_detail(err, errlen, "peer point is not on P-256");
 		return M2M_E_HSM_PEER;
 	}

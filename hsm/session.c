@@ -43,5 +43,6 @@ hsm_derive(struct hsm_session *s, const uint8_t key_id[HSM_KEY_ID_LEN],
 {
 	CK_RV rv;
 
-	return hsm_sess_derive(s->h, &s->ss, key_id, peer, secret, &rv, err, errlen);
+	return hsm_sess_derive(s->h, &s->ss, key_id, peer, HSM_POINT_LEN, secret, &rv, err,
+	    errlen);
 }

@@ -38,7 +38,7 @@ enum proto_type {
 #define PROTO_KEY_LEN		16	/* AES-128 */
 #define PROTO_IV_LEN		12
 #define PROTO_HASH_LEN		32
-#define PROTO_PSEUDONYM_MIN	8
+#define PROTO_PSEUDONYM_MIN	16	/* keeps every HELLO longer than its CHALLENGE */
 #define PROTO_PSEUDONYM_MAX	32
 #define PROTO_PSEUDONYM_LEN	16	/* what the server issues */
 #define PROTO_IDENTITY_MAX	64

@@ -224,7 +224,8 @@ proto_srv_welcome(struct proto_ctx *ctx, struct proto_srv_auth *a,
 	w.pseudonym_len = PROTO_PSEUDONYM_LEN;
 	if (n_instr > PROTO_INSTR_MAX)
 		return M2M_E_PROTO_FIELD_LEN;
-	memcpy(w.instr, instr, n_instr * sizeof(*instr));
+	if (n_instr != 0)
+		memcpy(w.instr, instr, n_instr * sizeof(*instr));
 	w.n_instr = n_instr;
 	if ((err = proto_welcome_pt_encode(&w, pt, sizeof(pt), &ptlen)) != M2M_OK)
 		return err;

@@ -156,8 +156,6 @@ static void
 on_lookup(void *arg, enum m2m_err err, const struct db_module *m)
 {
 	struct srv_auth *x = arg;
-	uint8_t point[PROTO_POINT_LEN];
-
 	if (err == M2M_E_DB_NOT_FOUND)
 		err = M2M_E_PROTO_UNKNOWN_MODULE;
 	if (err == M2M_OK)
@@ -169,9 +167,11 @@ on_lookup(void *arg, enum m2m_err err, const struct db_module *m)
 		return;
 	}
 	x->module_id = m->id;
-	proto_p256_compress(x->a.hs.e_m, point);
 	x->t0 = worker_now_ns();
-	if ((err = hsm_pool_derive(x->w->hsm, x->a.hs.key_id, point, on_dh1, x)) != M2M_OK) {
+	/* E_m was decoded at HELLO: the uncompressed form spares a square root. */
+	err = hsm_pool_derive_point(x->w->hsm, x->a.hs.key_id, x->a.hs.e_m,
+	    PROTO_POINT_FULL_LEN, on_dh1, x);
+	if (err != M2M_OK) {
 		fail(x, err);
 		return;
 	}

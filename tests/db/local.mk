@@ -5,8 +5,8 @@ m2mctl_SOURCES += $(DB_CTL_SOURCES)
 
 DB_TESTS = tests/db/test_schema tests/db/test_ctl tests/db/test_async
 check_PROGRAMS += $(DB_TESTS)
-TESTS += tests/db/pg-schema tests/db/pg-ctl
-EXTRA_DIST += tests/db/with-pg tests/db/pg-schema tests/db/pg-ctl
+TESTS += tests/db/pg-schema tests/db/pg-ctl tests/db/pg-async
+EXTRA_DIST += tests/db/with-pg tests/db/pg-schema tests/db/pg-ctl tests/db/pg-async
 DB_TEST_LIBS = libm2mdb.a libm2mproto.a libm2mcommon.a $(TEST_LIBS) \
 	$(LIBPQ_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
 DB_TEST_CFLAGS = $(TEST_CFLAGS) $(LIBEVENT_CFLAGS)

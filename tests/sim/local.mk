@@ -6,7 +6,8 @@ SIM_TEST_LDADD = libtestutil.a libm2mproto.a libm2mcommon.a $(TEST_LIBS) $(OPENS
 SIM_TEST_UTIL = tests/sim/simtest.c tests/sim/simtest.h
 check_PROGRAMS += tests/sim/test_hist tests/sim/test_creds tests/sim/test_args \
 	tests/sim/test_loopback
-TESTS += tests/sim/test_hist tests/sim/test_creds tests/sim/test_args
+TESTS += tests/sim/test_hist tests/sim/test_creds tests/sim/test_args tests/sim/test_loopback \
+	tests/sim/pg-sim
 EXTRA_DIST += tests/sim/pg-sim
 tests_sim_test_hist_SOURCES = tests/sim/test_hist.c module-sim/hist.c module-sim/hist.h
 tests_sim_test_hist_CFLAGS = $(TEST_CFLAGS)

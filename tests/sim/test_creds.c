@@ -151,7 +151,7 @@ Test(creds, malformed_module_lines)
 	snprintf(l, sizeof(l), "module %065d %s %s %s", 7, ps, k, pub);
 	BAD(":3: identity longer than 64 bytes", lines[0], lines[2], l);
 	snprintf(l, sizeof(l), "module %s abc %s %s", id, k, pub);
-	BAD(":3: pseudonym must be 16 to 64 hex digits", lines[0], lines[2], l);
+	BAD(":3: pseudonym must be 32 to 64 hex digits", lines[0], lines[2], l);
 	snprintf(l, sizeof(l), "module %s %s %.62sxx %s", id, ps, k, pub);
 	BAD(":3: private key must be 64 hex digits", lines[0], lines[2], l);
 	snprintf(l, sizeof(l), "module %s %s %s %s00", id, ps, k, pub);
