@@ -3,9 +3,12 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "src/ctl/ctl.h"
+#include "src/server/conf.h"
 
 static const struct ctl_cmd commands[] = {
 	{ "bench", ctl_bench_main, "measure the protocol core, the HSM and the database" },
@@ -40,17 +43,58 @@ usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: m2mctl COMMAND [ARGS...]\n\ncommands:\n");
+	fprintf(f, "usage: m2mctl [-c FILE] COMMAND [ARGS...]\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'm2mctl COMMAND --help' describes a command; see m2mctl(8).\n");
 }
 
+static void
+fill(const char *env, const char *value)
+{
+	if (value != NULL && *value != '\0')
+		setenv(env, value, 0);	/* the environment, when set, wins */
+}
+
+/* The [hsm] and [database] sections of m2md.conf become the defaults of
+ * the token and database options, under the environment and the command
+ * line: an administrator on the server's host types no paths. The file is
+ * FILE from -c, else $M2M_CONFIG, else the server's if it is readable. */
+static int
+load_config(const char *path)
+{
+	struct srv_config c;
+	char err[1024];
+
+	if (path == NULL && (path = getenv("M2M_CONFIG")) == NULL) {
+		path = srv_config_default_path();
+		if (access(path, R_OK) != 0)
+			return 0;
+	}
+	if (srv_config_load(&c, path, err, sizeof(err)) != M2M_OK) {
+		ctl_errx("%s", err);
+		return -1;
+	}
+	fill("M2M_PKCS11_MODULE", c.hsm_module);
+	fill("M2M_TOKEN", c.hsm_token);
+	fill("M2M_KEY", c.hsm_key);
+	fill("M2M_PIN_FILE", c.hsm_pin_file);
+	fill("M2M_DB", c.db.conninfo);
+	srv_config_free(&c);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	const char *config = NULL;
 	size_t i;
 
+	if (argc >= 3 && strcmp(argv[1], "-c") == 0) {
+		config = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -65,7 +109,7 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+			return load_config(config) != 0 ? 1 : commands[i].run(argc - 1, argv + 1);
 	ctl_errx("unknown command '%s' (m2mctl --help lists them)", argv[1]);
 	return 2;
 }

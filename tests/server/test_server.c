@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,4 +360,18 @@ Test(server, sigterm_under_load_loses_nothing_acknowledged)
 	}
 	cr_log_info("SIGTERM under load: %d reports acknowledged, all stored", acked);
 	cr_assert_gt(acked, 0);
+}
+
+Test(server, m2mctl_takes_token_settings_from_the_server_configuration)
+{
+	char cmd[1024];
+	const char *clean = "env -u M2M_PKCS11_MODULE -u M2M_TOKEN -u M2M_KEY -u M2M_PIN_FILE"
+	    " -u M2M_CONFIG";
+
+	snprintf(cmd, sizeof(cmd), "%s '%s/m2mctl' -c '%s' hsm list >/dev/null 2>&1", clean,
+	    TEST_BUILDDIR, st_path("m2md.conf"));
+	cr_assert_eq(WEXITSTATUS(system(cmd)), 0, "%s", cmd);
+	snprintf(cmd, sizeof(cmd), "%s M2M_CONFIG=/nonexistent '%s/m2mctl' hsm list >/dev/null 2>&1",
+	    clean, TEST_BUILDDIR);
+	cr_assert_neq(WEXITSTATUS(system(cmd)), 0, "without the file it has no token settings");
 }
