@@ -2,6 +2,7 @@
  * a line each, so an operator sees what is wrong before starting it. */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +13,21 @@
 struct schema {
 	unsigned pending, modified, missing;
 };
+
+/* Findings go to out (m2md -t), or nowhere at a normal start. */
+static void say(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+say(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (out == NULL)
+		return;
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+}
 
 static void
 on_migration(void *arg, const struct db_migration *m)
@@ -42,8 +58,8 @@ check_hsm(struct srv_config *cfg, struct proto_srv_key *keys, size_t *n, char *e
 }
 
 static enum m2m_err
-check_registered(struct db_admin *a, const struct proto_srv_key *keys, size_t n, char *err,
-    size_t errlen)
+check_registered(struct db_admin *a, const struct proto_srv_key *keys, size_t n, FILE *out,
+    char *err, size_t errlen)
 {
 	struct proto_srv_key reg[SRV_KEYS_MAX];
 	size_t nreg = 0;
@@ -55,16 +71,16 @@ check_registered(struct db_admin *a, const struct proto_srv_key *keys, size_t n,
 		for (size_t j = 0; j < nreg; j++)
 			found |= memcmp(reg[j].pub, keys[i].pub, PROTO_POINT_LEN) == 0;
 		if (!found)
-			printf("warning: key id %02x%02x%02x%02x is not registered in the database"
+			say(out, "warning: key id %02x%02x%02x%02x is not registered in the database"
 			    " (m2mctl hsm export --register): enrollment cannot name it\n",
 			    keys[i].key_id[0], keys[i].key_id[1], keys[i].key_id[2], keys[i].key_id[3]);
 	}
 	return e;
 }
 
-static enum m2m_err
-check_db(struct srv_config *cfg, const struct proto_srv_key *keys, size_t n, char *err,
-    size_t errlen)
+enum m2m_err
+srv_check_db(struct srv_config *cfg, const struct proto_srv_key *keys, size_t n, FILE *out,
+    char *err, size_t errlen)
 {
 	struct db_admin *a;
 	struct schema sc = { 0, 0, 0 };
@@ -72,7 +88,7 @@ check_db(struct srv_config *cfg, const struct proto_srv_key *keys, size_t n, cha
 
 	if ((e = db_admin_open(cfg->db.conninfo, &a, err, errlen)) != M2M_OK)
 		return e;
-	printf("ok: database reachable\n");
+	say(out, "ok: database reachable\n");
 	e = db_migration_status(a, db_migrations_dir(NULL), on_migration, &sc, err, errlen);
 	if (e == M2M_OK && (sc.pending || sc.modified || sc.missing)) {
 		snprintf(err, errlen, "database schema is not current: %u pending, %u modified,"
@@ -81,8 +97,8 @@ check_db(struct srv_config *cfg, const struct proto_srv_key *keys, size_t n, cha
 		e = M2M_E_CONFIG;
 	}
 	if (e == M2M_OK) {
-		printf("ok: database schema current\n");
-		e = check_registered(a, keys, n, err, errlen);
+		say(out, "ok: database schema current\n");
+		e = check_registered(a, keys, n, out, err, errlen);
 	}
 	db_admin_close(a);
 	return e;
@@ -103,5 +119,5 @@ srv_check(struct srv_config *cfg, char *err, size_t errlen)
 			return e;
 	if ((e = check_hsm(cfg, keys, &n, err, errlen)) != M2M_OK)
 		return e;
-	return check_db(cfg, keys, n, err, errlen);
+	return srv_check_db(cfg, keys, n, stdout, err, errlen);
 }

@@ -190,7 +190,10 @@ srv_run(struct srv_config *cfg, char *err, size_t errlen)
 		return M2M_E_NOMEM;
 	if (RAND_bytes(s.cookie_secret, sizeof(s.cookie_secret)) != 1)
 		return M2M_E_CRYPTO;
+	/* A database that is unreachable or not migrated is a start-up error
+	 * with its cause, not a server that drops every handshake. */
 	if ((e = start_hsm(&s, err, errlen)) == M2M_OK &&
+	    (e = srv_check_db(cfg, s.keys, s.n_keys, NULL, err, errlen)) == M2M_OK &&
 	    (e = start_workers(&s, err, errlen)) == M2M_OK)
 		e = run_signals(&s);
 	stop_all(&s);

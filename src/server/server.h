@@ -4,6 +4,7 @@
 #define M2M_SRV_SERVER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "hsm/hsm.h"
 #include "src/proto/proto.h"
@@ -14,6 +15,10 @@ enum m2m_err srv_run(struct srv_config *cfg, char *err, size_t errlen);
 /* Opens the token, finds the keys, connects to the database and checks the
  * schema; prints each finding on stdout. */
 enum m2m_err srv_check(struct srv_config *cfg, char *err, size_t errlen);
+/* The database part of the check: reachable, schema current, keys
+ * registered; findings printed on out when not NULL. */
+enum m2m_err srv_check_db(struct srv_config *cfg, const struct proto_srv_key *keys, size_t n,
+    FILE *out, char *err, size_t errlen);
 enum m2m_err srv_load_keys(struct hsm *h, const struct srv_config *c,
     struct proto_srv_key *keys, size_t *n, char *err, size_t errlen);
 

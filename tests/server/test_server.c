@@ -375,3 +375,38 @@ Test(server, m2mctl_takes_token_settings_from_the_server_configuration)
 	    clean, TEST_BUILDDIR);
 	cr_assert_neq(WEXITSTATUS(system(cmd)), 0, "without the file it has no token settings");
 }
+
+/* Runs m2md -f on a config that cannot work: it must exit 1 at once with
+ * the cause, not start and drop every handshake. */
+static int
+start_fails(const char *conf, char *out, size_t len)
+{
+	char cmd[1024];
+	FILE *p;
+	size_t n;
+
+	snprintf(cmd, sizeof(cmd), "timeout 20 '%s/m2md' -f -c '%s' 2>&1", TEST_BUILDDIR, conf);
+	cr_assert_not_null(p = popen(cmd, "r"));
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	return WEXITSTATUS(pclose(p));
+}
+
+Test(server, start_with_broken_configuration_exits_with_the_cause)
+{
+	char conf[2048], out[4096];
+
+	snprintf(conf, sizeof(conf), "[server]\nlisten = 127.0.0.1:%d\n[hsm]\nmodule = %s\n"
+	    "token = m2m\nkey = server-1\npin_file = %s\n[database]\n"
+	    "conninfo = host=127.0.0.1 port=1 connect_timeout=2\n", st_port() + 40,
+	    getenv("SOFTHSM2_MODULE"), st_path("pin"));
+	cr_assert_eq(start_fails(st_write("start-no-db.conf", conf), out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "127.0.0.1"), "names the database: %s", out);
+	st_write("start-wrong.pin", "9999\n");
+	snprintf(conf, sizeof(conf), "[server]\nlisten = 127.0.0.1:%d\n[hsm]\nmodule = %s\n"
+	    "token = m2m\nkey = server-1\npin_file = %s\n", st_port() + 40,
+	    getenv("SOFTHSM2_MODULE"), st_path("start-wrong.pin"));
+	cr_assert_eq(start_fails(st_write("start-wrong-pin.conf", conf), out, sizeof(out)), 1,
+	    "%s", out);
+	cr_assert_not_null(strstr(out, "PIN"), "names the PIN: %s", out);
+}
