@@ -27,11 +27,14 @@ struct db_job {
 	char detail[256];
 };
 
-/* A write waiting for, or in, a batch. Parameters point into data. */
+/* A write waiting for, or in, a batch. A handshake or REKEY is one prepared
+ * statement of its own, its parameters pointing into data. A DATA item
+ * (stmt NULL) has no statement: the batch's DATA items all go into one
+ * set-based call (async_batch.c); data holds its payload, then its acks. */
 #define ITEM_PARAMS	8
 struct db_item {
 	struct db_item *next;
-	const char *stmt;
+	const char *stmt;		/* NULL: a DATA item */
 	db_write_cb cb;
 	void *arg;
 	int64_t module_id;
@@ -40,13 +43,24 @@ struct db_item {
 	const char *vals[ITEM_PARAMS];
 	int lens[ITEM_PARAMS];
 	int fmts[ITEM_PARAMS];
+	uint8_t session[PROTO_SESSION_ID_LEN];	/* DATA only, like the three below */
+	int64_t seq;
+	size_t payload_len;
+	size_t n_acks;
 	uint8_t data[];
 };
 
+/* Results come back in the order sent: the statement items' in batch
+ * order, then the one of the DATA items (if any). */
 struct db_batch {
 	struct db_job job;
 	struct db_item *items;
 	size_t n;
+	int nstmt;			/* statement items */
+	int ndata;			/* DATA items */
+	struct db_item *rcur;		/* the statement item of result ridx */
+	int ridx;
+	PGresult *data_res;		/* the DATA items' answer */
 };
 
 struct db_async {
@@ -90,9 +104,18 @@ int db_link_usable(const struct db_async *db);
 
 /* async_stmt.c */
 extern const char db_stmt_lookup_ps[], db_stmt_lookup_id[], db_stmt_handshake[],
-    db_stmt_data[], db_stmt_rekey[];
+    db_stmt_data_batch[], db_stmt_rekey[];
 /* Sends the PREPAREs and a Sync as the setup job. */
 enum m2m_err db_stmt_setup(struct db_async *db);
+
+/* async_batch.c */
+/* Sends the DATA items of b as one m2m_data_batch() call; 0 if libpq refused. */
+int db_batch_send_data(struct db_async *db, const struct db_batch *b);
+/* The answer of DATA item k (1-based, batch order) from res: M2M_OK with
+ * r's instructions, M2M_E_DB_REJECTED, or M2M_E_DB_QUERY if res makes no
+ * sense. *row: a cursor into res, 0 for k = 1, items asked in order. */
+enum m2m_err db_batch_data_answer(const struct db_async *db, const PGresult *res, int k,
+    int *row, struct db_write_result *r);
 
 /* async_writer.c */
 void db_writer_kick(struct db_async *db);

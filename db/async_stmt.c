@@ -10,7 +10,7 @@
 const char db_stmt_lookup_ps[] = "m2m_lookup_ps";
 const char db_stmt_lookup_id[] = "m2m_lookup_id";
 const char db_stmt_handshake[] = "m2m_handshake";
-const char db_stmt_data[] = "m2m_data";
+const char db_stmt_data_batch[] = "m2m_data_batch";
 const char db_stmt_rekey[] = "m2m_rekey";
 
 /* The partial unique indexes module_keys_one_current/_pending serve the joins. */
@@ -25,8 +25,10 @@ static const struct {
 	{ db_stmt_lookup_id, LOOKUP_SQL "m.identity = $1::text" },
 	{ db_stmt_handshake, "SELECT ok, instr_id, body FROM m2m_handshake($1::bigint, $2::bytea,"
 	    " $3::bytea, $4::bytea, $5::bytea, $6::bytea, $7::integer, $8::integer)" },
-	{ db_stmt_data, "SELECT ok, instr_id, body FROM m2m_data($1::bigint, $2::bytea,"
-	    " $3::bigint, $4::bytea, $5::bigint[], $6::integer, $7::integer)" },
+	/* All the DATA items of a batch, as arrays (migration 005). */
+	{ db_stmt_data_batch, "SELECT item, instr_id, body FROM m2m_data_batch($1::bigint[],"
+	    " $2::bytea[], $3::bigint[], $4::bytea[], $5::integer[], $6::bigint[], $7::integer,"
+	    " $8::integer)" },
 	{ db_stmt_rekey, "SELECT ok, instr_id, body FROM m2m_rekey($1::bigint, $2::bytea)" },
 };
 

@@ -1,21 +1,21 @@
 /* The group-commit writer: the server's writes queue up, leave as one
  * pipeline segment (one implicit transaction) per batch, and each item's
- * callback runs once the Sync confirmed the commit, or the batch failed. */
+ * callback runs once the Sync confirmed the commit, or the batch failed.
+ * A segment: one statement per handshake or REKEY, then one for all DATA. */
 #include "config.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db/async_int.h"
 
-#define TEXT_ROOM	(64 + PROTO_ACKS_MAX * 21)	/* numbers and the ack array */
+#define TEXT_ROOM	64	/* a statement item's numbers, as text */
 
 static struct db_item *
 item_new(const char *stmt, size_t bytes, db_write_cb cb, void *arg, int64_t module_id)
 {
-	struct db_item *it = calloc(1, sizeof(*it) + bytes + TEXT_ROOM);
+	struct db_item *it = calloc(1, sizeof(*it) + bytes + (stmt != NULL ? TEXT_ROOM : 0));
 
 	if (it != NULL) {
 		it->stmt = stmt;
@@ -50,26 +50,6 @@ put_int(struct db_item *it, size_t *off, long long v)
 
 	it->vals[i] = (const char *)it->data + *off;
 	*off += (size_t)n + 1;
-}
-
-/* Acknowledged ids as a bigint[] literal, a parameter like any other. */
-static void
-put_acks(struct db_item *it, size_t *off, const uint8_t *acks, size_t n)
-{
-	char *p = (char *)it->data + *off, *s = p;
-	size_t i;
-
-	*s++ = '{';
-	for (i = 0; i < n; i++) {
-		uint64_t id = db_get_be64(acks + i * PROTO_INSTR_ID_LEN);
-
-		if (id <= INT64_MAX)	/* larger ones match nothing */
-			s += sprintf(s, "%s%" PRIu64, s[-1] == '{' ? "" : ",", id);
-	}
-	*s++ = '}';
-	*s++ = '\0';
-	it->vals[it->nparams++] = p;
-	*off += (size_t)(s - p);
 }
 
 static void
@@ -110,15 +90,37 @@ parse_item(const struct db_async *db, PGresult *res, struct db_write_result *r)
 	return M2M_OK;
 }
 
+/* The statement item after it (it included), or NULL. */
+static struct db_item *
+next_stmt(struct db_item *it)
+{
+	while (it != NULL && it->stmt == NULL)
+		it = it->next;
+	return it;
+}
+
+/* Results come in order; a cursor keeps this linear in the batch size. */
 static void
 batch_result(struct db_async *db, struct db_job *j, int idx, PGresult *r)
 {
 	struct db_batch *b = (struct db_batch *)j;
-	struct db_item *it = b->items;
+	struct db_item *it;
 
 	(void)db;
-	while (it != NULL && idx-- > 0)
-		it = it->next;
+	if (idx >= b->nstmt) {
+		PQclear(b->data_res);
+		b->data_res = idx == b->nstmt && b->ndata > 0 ? r : NULL;
+		if (b->data_res == NULL)
+			PQclear(r);
+		return;
+	}
+	if (b->ridx > idx) {
+		b->rcur = next_stmt(b->items);
+		b->ridx = 0;
+	}
+	for (it = b->rcur; it != NULL && b->ridx < idx; b->ridx++)
+		it = next_stmt(it->next);
+	b->rcur = it;
 	if (it == NULL) {
 		PQclear(r);
 		return;
@@ -134,6 +136,7 @@ batch_done(struct db_async *db, struct db_job *j, enum m2m_err err)
 	struct db_item *it;
 	struct db_write_result r;
 	enum m2m_err e;
+	int k = 0, row = 0;
 
 	db->batches--;
 	db->nflight -= (unsigned)b->n;
@@ -144,13 +147,19 @@ batch_done(struct db_async *db, struct db_job *j, enum m2m_err err)
 		b->items = it->next;
 		memset(&r, 0, sizeof(r));
 		r.detail = err == M2M_OK ? "" : j->detail[0] ? j->detail : m2m_strerror(err);
-		e = err == M2M_OK ? parse_item(db, it->res, &r) : err;
+		if (err != M2M_OK)
+			e = err;
+		else if (it->stmt != NULL)
+			e = parse_item(db, it->res, &r);
+		else
+			e = db_batch_data_answer(db, b->data_res, ++k, &row, &r);
 		if (e == M2M_OK || e == M2M_E_DB_REJECTED)
 			db->st.items_committed++;
 		else
 			db->st.items_failed++;
 		item_finish(it, e, &r);
 	}
+	PQclear(b->data_res);
 	free(b);
 	if (db_async_up(db))
 		db_writer_kick(db);
@@ -177,8 +186,13 @@ send_batch(struct db_async *db)
 		*tailp = it;
 		tailp = &it->next;
 		b->n++;
+		if (it->stmt != NULL)
+			b->nstmt++;
+		else
+			b->ndata++;
 		db->npend--;
 	}
+	b->rcur = next_stmt(b->items);
 	if (db->pend == NULL)
 		db->pend_tail = NULL;
 	db->batches++;
@@ -187,9 +201,13 @@ send_batch(struct db_async *db)
 	/* No BEGIN/COMMIT: the statements up to the Sync form one implicit
 	 * transaction, committed before the Sync is answered and rolled back
 	 * whole on any error, and the next segment starts clean. */
-	for (it = b->items; it != NULL && ok; it = it->next)
+	for (it = next_stmt(b->items); it != NULL && ok; it = next_stmt(it->next))
 		ok = PQsendQueryPrepared(db->conn, it->stmt, it->nparams, it->vals, it->lens,
 		    it->fmts, 1);
+	/* DATA last: a handshake of the same batch hands a module's queued
+	 * instructions to the new session's WELCOME, not to the old one. */
+	if (ok && b->ndata > 0)
+		ok = db_batch_send_data(db, b);
 	if (!ok || !PQpipelineSync(db->conn))
 		db_link_lost(db, M2M_E_DB_UNAVAILABLE, PQerrorMessage(db->conn));
 	else
@@ -295,21 +313,23 @@ enum m2m_err
 db_write_data(struct db_async *db, const struct db_data *d, db_write_cb cb, void *arg)
 {
 	struct db_item *it;
-	size_t off = 0;
+	size_t acks_len = d->n_acks * PROTO_INSTR_ID_LEN;
 
 	if (d->seq > INT64_MAX || d->n_acks > PROTO_ACKS_MAX ||
 	    d->payload_len > PROTO_DATAGRAM_MAX)
 		return M2M_E_INVALID_ARG;
-	it = item_new(db_stmt_data, PROTO_SESSION_ID_LEN + d->payload_len, cb, arg, d->module_id);
+	/* No statement of its own: async_batch.c encodes it with its batch. */
+	it = item_new(NULL, d->payload_len + acks_len, cb, arg, d->module_id);
 	if (it == NULL)
 		return M2M_E_NOMEM;
-	put_int(it, &off, d->module_id);
-	put_bin(it, &off, d->session_id, PROTO_SESSION_ID_LEN);
-	put_int(it, &off, (long long)d->seq);
-	put_bin(it, &off, d->payload != NULL ? d->payload : (const uint8_t *)"", d->payload_len);
-	put_acks(it, &off, d->acks, d->n_acks);
-	put_int(it, &off, db->s.instr_max);
-	put_int(it, &off, db->s.instr_bytes);
+	memcpy(it->session, d->session_id, PROTO_SESSION_ID_LEN);
+	it->seq = (int64_t)d->seq;
+	it->payload_len = d->payload_len;
+	it->n_acks = d->n_acks;
+	if (d->payload_len > 0)
+		memcpy(it->data, d->payload, d->payload_len);
+	if (acks_len > 0)
+		memcpy(it->data + d->payload_len, d->acks, acks_len);
 	return enqueue(db, it);
 }
 

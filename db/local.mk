@@ -7,12 +7,13 @@ libm2mdb_a_SOURCES = db/db.h db/db_int.h \
 	db/settings.c db/admin.c db/migrate.c db/server_key.c db/enroll.c \
 	db/module_admin.c db/instr_admin.c db/bytes.c db/migrate_status.c \
 	db/async_int.h db/async_conn.c db/async_pipe.c db/async_stmt.c db/async_lookup.c \
-	db/async_writer.c
+	db/async_writer.c db/async_batch.c
 
 # Migrations are installed where m2mctl db migrate looks by default.
 migrationsdir = $(pkgdatadir)/migrations
 dist_migrations_DATA = db/migrations/001_core.sql db/migrations/002_reports.sql \
-	db/migrations/003_instructions.sql db/migrations/004_server.sql
+	db/migrations/003_instructions.sql db/migrations/004_server.sql \
+	db/migrations/005_data_batch.sql
 
 # m2mctl's database subcommands. Added to m2mctl_SOURCES from
 # tests/db/local.mk for now: automake wants m2mctl_SOURCES set (in

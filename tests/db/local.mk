@@ -9,7 +9,8 @@ TESTS += tests/db/pg-schema tests/db/pg-ctl tests/db/pg-async
 EXTRA_DIST += tests/db/with-pg tests/db/pg-schema tests/db/pg-ctl tests/db/pg-async
 DB_TEST_LIBS = libm2mdb.a libm2mproto.a libm2mcommon.a $(TEST_LIBS) \
 	$(LIBPQ_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
-DB_TEST_CFLAGS = $(TEST_CFLAGS) $(LIBEVENT_CFLAGS)
+# LIBPQ_CFLAGS: test_async reads notifications off the admin connection.
+DB_TEST_CFLAGS = $(TEST_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBPQ_CFLAGS)
 
 tests_db_test_schema_SOURCES = tests/db/test_schema.c tests/db/pgtest.c tests/db/pgtest.h
 tests_db_test_schema_CFLAGS = $(DB_TEST_CFLAGS)

@@ -1,5 +1,6 @@
 /* The non-blocking half driven from a libevent loop: lookups, the
- * group-commit writer, and a connection killed in the middle of a batch. */
+ * group-commit writer (statement items and the set-based DATA of a batch),
+ * and a connection killed in the middle of a batch. */
 #include "config.h"
 
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <event2/event.h>
 
+#include "db/db_int.h"		/* the admin connection's notifications */
 #include "tests/db/pgtest.h"
 
 struct env {
@@ -119,6 +121,10 @@ static const uint8_t PS_A[16] = { 0xa1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1
 static const uint8_t PS_A2[16] = { 0xa2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 static const uint8_t PS_A3[16] = { 0xa3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 static const uint8_t PS_B[16] = { 0xb1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+static const uint8_t PS_C[16] = { 0xc1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+static const uint8_t PS_C2[16] = { 0xc2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+static const uint8_t PS_D[16] = { 0xd1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+static const uint8_t PS_E[16] = { 0xe1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 
 static void
 handshake(struct env *e, int64_t id, const uint8_t *used, const uint8_t *next,
@@ -364,6 +370,152 @@ Test(async, a_failing_statement_rolls_back_its_whole_batch)
 	env_down(&e);
 }
 
+/* One DATA item, its acks given as instruction ids. */
+static void
+data_item(struct env *e, int64_t id, uint64_t seq, const char *payload,
+    const uint64_t *acks, size_t n_acks, uint8_t ackbuf[][8], struct wr *w)
+{
+	struct db_data d;
+	size_t i;
+	int b;
+
+	for (i = 0; i < n_acks; i++)
+		for (b = 0; b < 8; b++)
+			ackbuf[i][b] = (uint8_t)(acks[i] >> (56 - 8 * b));
+	memset(&d, 0, sizeof(d));
+	memset(w, 0, sizeof(*w));
+	d.module_id = id;
+	memset(d.session_id, 0x5e, 8);
+	d.seq = seq;
+	d.acks = ackbuf[0];
+	d.n_acks = n_acks;
+	d.payload = (const uint8_t *)payload;
+	d.payload_len = strlen(payload);
+	cr_assert_eq(db_write_data(e->db, &d, write_cb, w), M2M_OK);
+}
+
+static uint64_t
+instr_id(struct db_admin *a, const char *body)
+{
+	const char *p[1] = { body };
+
+	return strtoull(pgt_sql(a, "SELECT id FROM instructions WHERE body = convert_to($1,"
+	    " 'UTF8')", 1, p), NULL, 10);
+}
+
+static int
+notifications(struct db_admin *a, const char *channel)
+{
+	PGnotify *n;
+	int count = 0;
+
+	cr_assert(PQconsumeInput(a->conn));
+	while ((n = PQnotifies(a->conn)) != NULL) {
+		count += strcmp(n->relname, channel) == 0;
+		PQfreemem(n);
+	}
+	return count;
+}
+
+/* Instructions: a-old sent (A acknowledges it), a1 a2 queued; b-sent sent and
+ * b1 queued for the suspended B; c-sent sent; d0..d9 queued (more than one
+ * answer holds); e0..e4, 300 bytes each (more than the byte budget). */
+static void
+mixed_setup(struct env *e, int64_t id[5])
+{
+	static const char *const names[5] = { "mod-a", "mod-b", "mod-c", "mod-d", "mod-e" };
+	const uint8_t *ps[5] = { PS_A, PS_B, PS_C, PS_D, PS_E };
+	uint8_t pub[33];
+	int i;
+
+	for (i = 0; i < 5; i++)
+		id[i] = pgt_module(e->a, names[i], ps[i], pub);
+	pgt_sql(e->a, "SELECT m2m_instruct(m, convert_to(b, 'UTF8')) FROM (VALUES"
+	    " ('mod-a', 'a-old'), ('mod-a', 'a1'), ('mod-a', 'a2'), ('mod-b', 'b-sent'),"
+	    " ('mod-b', 'b1'), ('mod-c', 'c-sent')) v (m, b)", 0, NULL);
+	pgt_sql(e->a, "SELECT m2m_instruct('mod-d', convert_to('d' || g, 'UTF8'))"
+	    " FROM generate_series(0, 9) g", 0, NULL);
+	pgt_sql(e->a, "SELECT m2m_instruct('mod-e', convert_to('e' || g || repeat('x', 298),"
+	    " 'UTF8')) FROM generate_series(0, 4) g", 0, NULL);
+	pgt_sql(e->a, "UPDATE instructions SET state = 'sent', sent_at = now(), sent_count = 1"
+	    " WHERE convert_from(body, 'UTF8') IN ('a-old', 'b-sent', 'c-sent')", 0, NULL);
+	pgt_sql(e->a, "UPDATE modules SET status = 'suspended' WHERE identity = 'mod-b'", 0, NULL);
+	pgt_sql(e->a, "LISTEN m2m_reports", 0, NULL);
+}
+
+static const char *
+states(struct db_admin *a, const char *identity)
+{
+	const char *p[1] = { identity };
+
+	return pgt_sql(a, "SELECT string_agg(i.state, ',' ORDER BY i.id) FROM instructions i"
+	    " JOIN modules m ON m.id = i.module_id WHERE m.identity = $1", 1, p);
+}
+
+Test(async, a_mixed_batch_is_one_transaction_with_per_item_answers)
+{
+	struct db_async_stats st;
+	struct env e;
+	struct wr w[7];
+	uint8_t ackbuf[3][3][8];
+	uint64_t acks[3];
+	int64_t id[5];
+	int i;
+
+	env_up(&e, 16);
+	mixed_setup(&e, id);
+	acks[0] = instr_id(e.a, "a-old");
+	acks[1] = instr_id(e.a, "c-sent");	/* another module's: not A's to confirm */
+	acks[2] = UINT64_MAX;			/* beyond bigint: matches nothing */
+	data_item(&e, id[0], 1, "a-one", acks, 3, ackbuf[0], &w[0]);
+	acks[0] = instr_id(e.a, "b-sent");
+	data_item(&e, id[1], 1, "b-one", acks, 1, ackbuf[1], &w[1]);
+	handshake(&e, id[2], PS_C, PS_C2, NULL, "c-hello", &w[2]);
+	data_item(&e, id[0], 2, "a-two", NULL, 0, ackbuf[2], &w[3]);
+	data_item(&e, id[2], 5, "", NULL, 0, ackbuf[2], &w[4]);
+	data_item(&e, id[3], 1, "d-one", NULL, 0, ackbuf[2], &w[5]);
+	data_item(&e, id[4], 1, "e-one", NULL, 0, ackbuf[2], &w[6]);
+	for (i = 0; i < 7; i++)
+		pgt_run_until(e.base, &w[i].done, 5000);
+
+	db_async_get_stats(e.db, &st);
+	cr_expect_eq(st.batches, 1, "seven items, one transaction");
+	cr_expect_eq(st.items_committed, 7);
+	cr_expect_eq(w[0].err, M2M_OK);
+	cr_expect_eq(w[0].n_instr, 2, "A's queued instructions go to its first item");
+	cr_expect_str_eq(w[0].bodies[0], "a1");
+	cr_expect_str_eq(w[0].bodies[1], "a2");
+	cr_expect_eq(w[1].err, M2M_E_DB_REJECTED);
+	cr_expect_eq(w[1].n_instr, 0);
+	cr_expect_eq(w[2].err, M2M_OK);
+	cr_expect_eq(w[2].n_instr, 1, "a WELCOME resends what was sent");
+	cr_expect_str_eq(w[2].bodies[0], "c-sent");
+	cr_expect_eq(w[3].err, M2M_OK);
+	cr_expect_eq(w[3].n_instr, 0);
+	cr_expect_eq(w[4].err, M2M_OK);
+	cr_expect_eq(w[5].err, M2M_OK);
+	cr_expect_eq(w[5].n_instr, PROTO_INSTR_MAX, "at most one answer's worth");
+	cr_expect_str_eq(w[5].bodies[7], "d7");
+	cr_expect_eq(w[6].err, M2M_OK);
+	cr_expect_eq(w[6].n_instr, 3, "3 x 310 bytes fit 1024, 4 do not");
+
+	cr_expect_str_eq(pgt_sql(e.a, "SELECT string_agg(m.identity || ':' || r.seq || ':' ||"
+	    " convert_from(r.payload, 'UTF8'), ' ' ORDER BY r.id) FROM reports r"
+	    " JOIN modules m ON m.id = r.module_id", 0, NULL),
+	    "mod-c:0:c-hello mod-a:1:a-one mod-a:2:a-two mod-d:1:d-one mod-e:1:e-one");
+	cr_expect_str_eq(states(e.a, "mod-a"), "acknowledged,sent,sent");
+	cr_expect_str_eq(states(e.a, "mod-b"), "sent,queued", "a rejected item changes nothing");
+	cr_expect_str_eq(states(e.a, "mod-c"), "sent");
+	cr_expect_str_eq(pgt_sql(e.a, "SELECT sent_count FROM instructions WHERE body ="
+	    " convert_to('c-sent', 'UTF8')", 0, NULL), "2");
+	cr_expect_str_eq(states(e.a, "mod-d"), "sent,sent,sent,sent,sent,sent,sent,sent,queued,queued");
+	cr_expect_str_eq(states(e.a, "mod-e"), "sent,sent,sent,queued,queued");
+	cr_expect_str_eq(pgt_sql(e.a, "SELECT string_agg(identity, ',' ORDER BY identity)"
+	    " FROM modules WHERE last_seen IS NULL", 0, NULL), "mod-b");
+	cr_expect_eq(notifications(e.a, "m2m_reports"), 1, "one notification per batch");
+	env_down(&e);
+}
+
 struct killer {
 	struct env *e;
 	struct db_admin *locker;
@@ -397,27 +549,35 @@ Test(async, connection_killed_mid_batch_fails_that_batch_then_reconnects)
 	struct timeval tv = { 0, 300000 };
 	char err[1024] = "";
 	uint8_t pub[33];
-	int64_t id;
+	struct wr w;
+	int64_t id, idb;
 
-	env_up(&e, 3);
+	env_up(&e, 4);
 	id = pgt_module(e.a, "mod-a", PS_A, pub);
+	idb = pgt_module(e.a, "mod-b", PS_B, pub);
 	memset(&k, 0, sizeof(k));
 	k.e = &e;
 	k.pid = db_async_backend_pid(e.db);
 	cr_assert_gt(k.pid, 0);
-	/* Another session holds the module row, so the batch waits inside. */
+	/* Another session holds A's row: B's handshake goes through, then the
+	 * batch's DATA statement waits inside, uncommitted. */
 	cr_assert_eq(db_admin_open(e.ci, &k.locker, err, sizeof(err)), M2M_OK, "%s", err);
 	cr_assert_eq(db_admin_begin(k.locker, err, sizeof(err)), M2M_OK);
 	pgt_sql(e.a, "SELECT m2m_instruct('mod-a', 'x')", 0, NULL);
-	pgt_sql(k.locker, "SELECT id FROM modules FOR UPDATE", 0, NULL);
+	pgt_sql(k.locker, "SELECT id FROM modules WHERE identity = 'mod-a' FOR UPDATE", 0, NULL);
 
 	submit_data(&e, id, 3, &m);
+	handshake(&e, idb, PS_B, PS_C, NULL, "b-hello", &w);
 	ev = evtimer_new(e.base, kill_cb, &k);
 	evtimer_add(ev, &tv);
 	pgt_run_until(e.base, &m.done, 10000);
+	pgt_run_until(e.base, &w.done, 5000);
 	cr_expect(k.fired);
 	cr_expect_eq(m.ok, 0, "nothing of the killed batch is acknowledged");
 	cr_expect_eq(m.failed, 3);
+	cr_expect_eq(w.err, M2M_E_DB_UNAVAILABLE, "the handshake that ran is rolled back too");
+	cr_expect_str_eq(pgt_sql(e.a, "SELECT count(*) FROM modules WHERE previous_pseudonym"
+	    " IS NOT NULL", 0, NULL), "0");
 	cr_expect_eq(e.downs, 1);
 	cr_expect_eq(e.last_down, M2M_E_DB_UNAVAILABLE);
 	cr_expect_str_eq(pgt_sql(e.a, "SELECT count(*) FROM reports", 0, NULL), "0");
