@@ -48,7 +48,7 @@ static void
 put_int8(struct abuf *a, int64_t v)
 {
 	put32(a, 8);
-	db_put_be64(a->p + a->off, (uint64_t)v);
+	proto_put_u64(a->p + a->off, (uint64_t)v);
 	a->off += 8;
 }
 
@@ -82,7 +82,7 @@ count_acks(const struct db_item *it)
 	size_t i, n = 0;
 
 	for (i = 0; i < it->n_acks; i++)
-		n += db_get_be64(acks + i * PROTO_INSTR_ID_LEN) <= INT64_MAX;
+		n += proto_get_u64(acks + i * PROTO_INSTR_ID_LEN) <= INT64_MAX;
 	return n;
 }
 
@@ -127,7 +127,7 @@ put_acks(struct abuf *a, const struct db_batch *b, size_t nacks)
 				continue;
 			k++;
 			for (i = 0; i < it->n_acks; i++) {
-				id = db_get_be64(it->data + it->payload_len + i * PROTO_INSTR_ID_LEN);
+				id = proto_get_u64(it->data + it->payload_len + i * PROTO_INSTR_ID_LEN);
 				if (id > INT64_MAX)
 					continue;
 				if (col == 0)

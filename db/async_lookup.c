@@ -48,7 +48,7 @@ parse(PGresult *r, struct db_module *m)
 	/* Two rows: one module's pseudonym is another's previous one (2^-128). */
 	if (PQntuples(r) > 1 || PQnfields(r) != 5 || PQgetlength(r, 0, 0) != 8)
 		return M2M_E_DB_NOT_FOUND;
-	m->id = (int64_t)db_get_be64((const uint8_t *)PQgetvalue(r, 0, 0));
+	m->id = (int64_t)proto_get_u64((const uint8_t *)PQgetvalue(r, 0, 0));
 	idlen = (size_t)PQgetlength(r, 0, 1);
 	if (idlen > PROTO_IDENTITY_MAX)
 		return M2M_E_DB_QUERY;

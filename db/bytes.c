@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db/db_int.h"
+#include "src/common/hex.h"
 
 void
 db_detail(char *err, size_t errlen, const char *what, const char *msg)
@@ -62,71 +63,13 @@ db_command(struct db_admin *a, const char *sql, int n, const char *const *vals,
 	return M2M_OK;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int
 db_bytea_from_text(const char *s, uint8_t *out, size_t cap, size_t *len)
 {
-	size_t i, n;
-
 	if (s == NULL || s[0] != '\\' || s[1] != 'x')
 		return -1;
-	s += 2;
-	n = strlen(s);
-	if (n % 2 != 0 || n / 2 > cap)
-		return -1;
-	for (i = 0; i < n / 2; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = n / 2;
-	return 0;
-}
-
-void
-db_hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-void
-db_put_be64(uint8_t out[8], uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		out[i] = (uint8_t)v;
-}
-
-uint64_t
-db_get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
+	return m2m_unhex(s + 2, strlen(s + 2), out, cap, len);
 }
 
 void

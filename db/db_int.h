@@ -39,10 +39,7 @@ enum m2m_err db_command(struct db_admin *a, const char *sql, int n,
 
 /* Decodes a bytea in PostgreSQL's text output ("\x0a0b"); 0 on success. */
 int db_bytea_from_text(const char *s, uint8_t *out, size_t cap, size_t *len);
-/* Lowercase hex of n bytes into out (2n + 1 bytes). */
-void db_hex(const uint8_t *p, size_t n, char *out);
-void db_put_be64(uint8_t out[8], uint64_t v);
-uint64_t db_get_be64(const uint8_t *p);
+
 /* Copies a text value, truncating to cap - 1. */
 void db_strlcpy(char *dst, const char *src, size_t cap);
 

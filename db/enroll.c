@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db/db_int.h"
+#include "src/common/hex.h"
 
 /* Turns a failed insert into a sentence naming what collided. */
 static enum m2m_err
@@ -84,10 +85,10 @@ db_admin_bulk_row(struct db_admin *a, const char *identity, const uint8_t pub[33
 		line[n++] = identity[i];
 	}
 	memcpy(line + n, "\t\\\\x", 4);
-	db_hex(pseudonym, PROTO_PSEUDONYM_LEN, line + n + 4);
+	m2m_hex(pseudonym, PROTO_PSEUDONYM_LEN, line + n + 4);
 	n += 4 + 2 * PROTO_PSEUDONYM_LEN;
 	memcpy(line + n, "\t\\\\x", 4);
-	db_hex(pub, 33, line + n + 4);
+	m2m_hex(pub, 33, line + n + 4);
 	n += 4 + 66;
 	line[n++] = '\n';
 	if (PQputCopyData(a->conn, line, (int)n) != 1) {

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "db/db_int.h"
+#include "src/common/hex.h"
 
 #define MIGRATIONS_MAX	1000
 /* Any constant works: it only has to be the same for every m2mctl. */
@@ -181,7 +182,7 @@ apply_one(struct db_admin *a, const char *dir, const struct db_mfile *m, int *do
 		goto out;
 	if ((e = db_migration_read(dir, m->name, &text, sum, err, errlen)) != M2M_OK)
 		goto out;
-	db_hex(sum, 32, sumhex);
+	m2m_hex(sum, 32, sumhex);
 	r = PQexec(a->conn, text);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
 		db_result_fail(r, m->name, err, errlen);

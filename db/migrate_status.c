@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db/db_int.h"
+#include "src/common/hex.h"
 
 /* Rows of m2m_schema_migrations, or none when the table does not exist. */
 static enum m2m_err
@@ -58,7 +59,7 @@ describe(const char *dir, const struct db_mfile *f, PGresult *r, int i,
 	m->applied = 1;
 	db_strlcpy(m->applied_at, PQgetvalue(r, i, 3), sizeof(m->applied_at));
 	if (f != NULL && db_migration_read(dir, f->name, &text, sum, err, sizeof(err)) == M2M_OK) {
-		db_hex(sum, 32, hex);
+		m2m_hex(sum, 32, hex);
 		m->modified = strcmp(hex, PQgetvalue(r, i, 2)) != 0;
 	}
 	free(text);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "module-sim/creds.h"
+#include "src/common/hex.h"
 
 #define FIELDS_MAX	6
 #define IO_BUF		65536
@@ -41,48 +42,17 @@ bad(struct parse *p, const char *fmt, ...)
 	return M2M_E_CONFIG;
 }
 
-static int
-hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Decodes a hex field of min..max bytes; 0 when it is not one. */
 static int
 unhex(const char *s, uint8_t *out, size_t min, size_t max, size_t *len)
 {
-	size_t n = strlen(s), i;
+	size_t n;
 
-	if (n % 2 != 0 || n / 2 < min || n / 2 > max)
+	if (m2m_unhex(s, strlen(s), out, max, &n) != 0 || n < min)
 		return 0;
-	for (i = 0; i < n / 2; i++) {
-		int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return 0;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
 	if (len != NULL)
-		*len = n / 2;
+		*len = n;
 	return 1;
-}
-
-static void
-tohex(const uint8_t *p, size_t len, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * len] = '\0';
 }
 
 static enum m2m_err
@@ -105,7 +75,7 @@ parse_server(struct parse *p, struct sim_creds *cr, char **f, size_t n)
 	if (proto_key_id(cr->server_pub, id) != M2M_OK)
 		return bad(p, "cannot hash the server public key");
 	if (memcmp(id, cr->key_id, sizeof(id)) != 0) {
-		tohex(id, sizeof(id), want);
+		m2m_hex(id, sizeof(id), want);
 		return bad(p, "server key id %s does not match the server key (its id is %s)",
 		    f[1], want);
 	}
@@ -357,15 +327,15 @@ write_all(FILE *fp, const struct sim_creds *cr)
 	char k[2 * PROTO_SCALAR_LEN + 1], id[2 * PROTO_KEY_ID_LEN + 1];
 	int ok;
 
-	tohex(cr->key_id, PROTO_KEY_ID_LEN, id);
-	tohex(cr->server_pub, PROTO_POINT_LEN, a);
+	m2m_hex(cr->key_id, PROTO_KEY_ID_LEN, id);
+	m2m_hex(cr->server_pub, PROTO_POINT_LEN, a);
 	ok = fprintf(fp, "%s\nserver %s %s\n", SIM_CREDS_HEADER, id, a) > 0;
 	for (size_t i = 0; ok && i < cr->n; i++) {
 		const struct proto_mod_creds *c = &cr->mods[i].c;
 
-		tohex(c->pseudonym, c->pseudonym_len, b);
-		tohex(c->priv, PROTO_SCALAR_LEN, k);
-		tohex(c->pub, PROTO_POINT_LEN, a);
+		m2m_hex(c->pseudonym, c->pseudonym_len, b);
+		m2m_hex(c->priv, PROTO_SCALAR_LEN, k);
+		m2m_hex(c->pub, PROTO_POINT_LEN, a);
 		ok = fprintf(fp, "module %.*s %s %s %s\n", (int)c->identity_len,
 		    (const char *)c->identity, b, k, a) > 0;
 	}

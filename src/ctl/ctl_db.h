@@ -21,8 +21,6 @@ enum m2m_err ctl_db_connect(const char *dbarg, struct db_admin **a);
 /* Prints "m2mctl: detail" (or the code's sentence) and returns exit status 1. */
 int ctl_db_fail(enum m2m_err e, const char *detail);
 
-/* Lowercase hex of n bytes into out (2n + 1 bytes). */
-void ctl_hex(const uint8_t *p, size_t n, char *out);
 /* Hex of exactly len bytes (odd lengths, stray characters refused). */
 enum m2m_err ctl_unhex(const char *s, uint8_t *out, size_t len);
 /* A P-256 public key from a PEM file (SubjectPublicKeyInfo) or SEC1 hex

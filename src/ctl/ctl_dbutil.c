@@ -12,6 +12,7 @@
 
 #include "src/ctl/ctl.h"
 #include "src/ctl/ctl_db.h"
+#include "src/common/hex.h"
 
 int
 ctl_db_fail(enum m2m_err e, const char *detail)
@@ -34,45 +35,13 @@ ctl_db_connect(const char *dbarg, struct db_admin **a)
 	return e;
 }
 
-void
-ctl_hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static int
-nibble(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 enum m2m_err
 ctl_unhex(const char *s, uint8_t *out, size_t len)
 {
-	size_t i;
+	size_t n;
 
-	if (strlen(s) != 2 * len)
+	if (strlen(s) != 2 * len || m2m_unhex(s, 2 * len, out, len, &n) != 0)
 		return M2M_E_INVALID_ARG;
-	for (i = 0; i < len; i++) {
-		int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return M2M_E_INVALID_ARG;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
 	return M2M_OK;
 }
 

@@ -8,6 +8,7 @@
 
 #include "src/ctl/ctl.h"
 #include "src/ctl/ctl_db.h"
+#include "src/common/hex.h"
 
 static void
 usage(FILE *f)
@@ -57,11 +58,11 @@ enroll_one(struct db_admin *a, const struct proto_srv_key *key, const char *iden
 	if ((e = db_admin_enroll(a, identity, pub, ps, sizeof(ps), &id, err, sizeof(err))) != M2M_OK)
 		return ctl_db_fail(e, err);
 	printf("enrolled %s (module id %lld)\n", identity, (long long)id);
-	ctl_hex(ps, sizeof(ps), hex);
+	m2m_hex(ps, sizeof(ps), hex);
 	printf("pseudonym      %s\n", hex);
-	ctl_hex(key->key_id, PROTO_KEY_ID_LEN, hex);
+	m2m_hex(key->key_id, PROTO_KEY_ID_LEN, hex);
 	printf("server key id  %s\n", hex);
-	ctl_hex(key->pub, PROTO_POINT_LEN, hex);
+	m2m_hex(key->pub, PROTO_POINT_LEN, hex);
 	printf("server key     %s\n", hex);
 	return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "src/ctl/ctl.h"
 #include "src/ctl/ctl_db.h"
+#include "src/common/hex.h"
 
 struct bulk {
 	struct db_admin *a;
@@ -49,9 +50,9 @@ one(struct bulk *b, const char *prefix, long i)
 	if ((e = proto_p256_keygen(b->ctx, priv, pub)) != M2M_OK ||
 	    (e = proto_random(b->ctx, ps, sizeof(ps))) != M2M_OK)
 		goto out;
-	ctl_hex(priv, sizeof(priv), hpriv);
-	ctl_hex(pub, sizeof(pub), hpub);
-	ctl_hex(ps, sizeof(ps), hps);
+	m2m_hex(priv, sizeof(priv), hpriv);
+	m2m_hex(pub, sizeof(pub), hpub);
+	m2m_hex(ps, sizeof(ps), hps);
 	if (fprintf(b->f, "module %s %s %s %s\n", id, hps, hpriv, hpub) < 0) {
 		snprintf(b->err, sizeof(b->err), "%s: %s", b->tmp, strerror(errno));
 		e = M2M_E_IO;
@@ -82,8 +83,8 @@ open_tmp(struct bulk *b, const char *out, const struct proto_srv_key *key)
 		return M2M_E_IO;
 	}
 	setvbuf(b->f, b->iobuf, _IOFBF, sizeof(b->iobuf));
-	ctl_hex(key->key_id, PROTO_KEY_ID_LEN, kid);
-	ctl_hex(key->pub, PROTO_POINT_LEN, kpub);
+	m2m_hex(key->key_id, PROTO_KEY_ID_LEN, kid);
+	m2m_hex(key->pub, PROTO_POINT_LEN, kpub);
 	fprintf(b->f, "# m2m-credentials 1\nserver %s %s\n", kid, kpub);
 	return M2M_OK;
 }

@@ -8,6 +8,7 @@
 
 #include "src/ctl/ctl.h"
 #include "src/ctl/ctl_db.h"
+#include "src/common/hex.h"
 
 /* Options shared by these commands: --db, --status, --limit, --key, --key-hex. */
 struct mod_args {
@@ -57,7 +58,7 @@ print_row(void *arg, const struct db_module_info *m)
 	char ps[2 * PROTO_PSEUDONYM_MAX + 1];
 
 	(void)arg;
-	ctl_hex(m->pseudonym, m->pseudonym_len, ps);
+	m2m_hex(m->pseudonym, m->pseudonym_len, ps);
 	printf("%-8lld %-24s %-10s %-22s %s\n", (long long)m->id, m->identity, m->status,
 	    m->last_seen[0] ? m->last_seen : "never", ps);
 }
@@ -96,7 +97,7 @@ print_key(void *arg, const struct db_key_info *k)
 	char hex[2 * PROTO_POINT_LEN + 1];
 
 	(void)arg;
-	ctl_hex(k->pub, sizeof(k->pub), hex);
+	m2m_hex(k->pub, sizeof(k->pub), hex);
 	printf("  key %-8s %s  created %s%s%s%s%s\n", k->state, hex, k->created_at,
 	    k->valid_from[0] ? " from " : "", k->valid_from,
 	    k->valid_until[0] ? " until " : "", k->valid_until);
@@ -119,9 +120,9 @@ print_module(const struct db_module_info *m)
 	printf("module     %s\nid         %lld\nstatus     %s\ncreated    %s\nlast seen  %s\n",
 	    m->identity, (long long)m->id, m->status, m->created_at,
 	    m->last_seen[0] ? m->last_seen : "never");
-	ctl_hex(m->pseudonym, m->pseudonym_len, hex);
+	m2m_hex(m->pseudonym, m->pseudonym_len, hex);
 	printf("pseudonym  %s\n", hex);
-	ctl_hex(m->previous, m->previous_len, hex);
+	m2m_hex(m->previous, m->previous_len, hex);
 	printf("previous   %s\nreports    %lld\nopen instructions %lld\n",
 	    m->previous_len ? hex : "-", m->reports, m->instr_open);
 }

@@ -8,6 +8,7 @@
 
 #include "src/ctl/ctl.h"
 #include "src/ctl/ctl_db.h"
+#include "src/common/hex.h"
 
 static void
 usage(FILE *f)
@@ -24,7 +25,7 @@ print_report(void *arg, const struct db_report_info *r)
 	char sid[2 * PROTO_SESSION_ID_LEN + 1];
 	size_t i;
 
-	ctl_hex(r->session_id, sizeof(r->session_id), sid);
+	m2m_hex(r->session_id, sizeof(r->session_id), sid);
 	printf("%lld %s %s session %s seq %lld ", (long long)r->id, r->received_at,
 	    r->identity, sid, (long long)r->seq);
 	for (i = 0; i < r->payload_len; i++)
