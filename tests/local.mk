@@ -14,3 +14,5 @@ include tests/server/local.mk
 include tests/sim/local.mk
 include tests/man/local.mk
 include tests/install/local.mk
+include tests/fuzz/local.mk
+include tests/faults/local.mk

@@ -139,17 +139,23 @@ srv_on_auth(struct worker *w, const struct srv_pkt *p)
 		fail(x, err);
 }
 
-/* The HSM is the scarce resource: spend it only within the rates. */
+/* The HSM is the scarce resource: spend it only within the rates, which
+ * all workers share (a lock held for two hash lookups, once per HSM
+ * operation at most). */
 static int
 within_rates(struct srv_auth *x)
 {
-	struct worker *w = x->w;
+	struct srv *s = x->w->srv;
 	uint8_t addr[18];
 	size_t alen = net_addr_bytes(&x->from, addr, 0);
 	uint32_t now = worker_now_ms();
+	int ok;
 
-	return rl_take(&w->pseudo_rl, x->a.hs.pseudonym, x->a.hs.pseudonym_len, now) &&
-	    rl_take(&w->hsm_src_rl, addr, alen, now);
+	pthread_mutex_lock(&s->rl_lock);
+	ok = rl_take(&s->pseudo_rl, x->a.hs.pseudonym, x->a.hs.pseudonym_len, now) &&
+	    rl_take(&s->hsm_src_rl, addr, alen, now);
+	pthread_mutex_unlock(&s->rl_lock);
+	return ok;
 }
 
 static void

@@ -78,6 +78,11 @@ start_workers(struct srv *s, char *err, size_t errlen)
 	enum m2m_err e;
 
 	s->n_workers = s->cfg->workers;
+	if ((e = rl_init(&s->pseudo_rl, 65536, s->cfg->pseudonym_rate,
+	    s->cfg->pseudonym_burst)) != M2M_OK ||
+	    (e = rl_init(&s->hsm_src_rl, 65536, s->cfg->hsm_source_rate,
+	    s->cfg->hsm_source_burst)) != M2M_OK)
+		return e;
 	if ((s->w = calloc(s->n_workers, sizeof(*s->w))) == NULL)
 		return M2M_E_NOMEM;
 	for (unsigned i = 0; i < s->n_workers; i++)
@@ -167,6 +172,8 @@ stop_all(struct srv *s)
 	for (unsigned i = 0; s->w != NULL && i < s->n_workers; i++)
 		worker_join_free(s->w[i]);
 	free(s->w);
+	rl_free(&s->pseudo_rl);
+	rl_free(&s->hsm_src_rl);
 	srv_metrics_stop(s);
 	if (s->pool != NULL)
 		hsm_pool_free(s->pool);
@@ -186,6 +193,7 @@ srv_run(struct srv_config *cfg, char *err, size_t errlen)
 
 	memset(&s, 0, sizeof(s));
 	s.cfg = cfg;
+	pthread_mutex_init(&s.rl_lock, NULL);
 	if (evthread_use_pthreads() != 0 || (s.main_base = event_base_new()) == NULL)
 		return M2M_E_NOMEM;
 	if (RAND_bytes(s.cookie_secret, sizeof(s.cookie_secret)) != 1)
@@ -197,6 +205,7 @@ srv_run(struct srv_config *cfg, char *err, size_t errlen)
 	    (e = start_workers(&s, err, errlen)) == M2M_OK)
 		e = run_signals(&s);
 	stop_all(&s);
+	pthread_mutex_destroy(&s.rl_lock);
 	proto_wipe(s.cookie_secret, sizeof(s.cookie_secret));
 	if (e == M2M_OK)
 		log_info("stopped");

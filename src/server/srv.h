@@ -55,7 +55,7 @@ struct worker {
 	struct db_async *db;
 	struct halfopen ho;
 	struct sessions sess;
-	struct ratelimit src_rl, hsm_src_rl, pseudo_rl;
+	struct ratelimit src_rl;		/* HELLO per source: only decides RETRY */
 	struct srv_inbox inbox;
 	unsigned inflight;
 	unsigned retry_above;
@@ -70,6 +70,11 @@ struct srv {
 	struct proto_srv_key keys[SRV_KEYS_MAX];
 	size_t n_keys;
 	uint8_t cookie_secret[32];
+	/* HSM work per pseudonym and per source address, one budget for all
+	 * workers: SO_REUSEPORT spreads a module's source ports over them, so
+	 * a budget per worker would multiply by their number. */
+	pthread_mutex_t rl_lock;
+	struct ratelimit pseudo_rl, hsm_src_rl;
 	struct worker **w;
 	unsigned n_workers;
 	struct event_base *main_base;

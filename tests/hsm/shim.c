@@ -3,9 +3,12 @@
  * latency and failures as tests/hsm/shim.h describes. Never installed. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define CRYPTOKI_COMPAT
@@ -54,13 +57,59 @@ static void set_down(long v) { atomic_store(&ctl.down, (int)v); }
 static void set_locked(long v) { atomic_store(&ctl.pin_locked, (int)v); }
 static void set_no_ecdh(long v) { atomic_store(&ctl.no_ecdh, (int)v); }
 
+/* M2M_SHIM_CTL_FILE: another process (a test driving m2md) changes the
+ * faults at run time by rewriting this file of NAME=VALUE lines, NAME one
+ * of the environment variables above. Re-read whenever its mtime changes. */
+static const char *ctl_file;
+static pthread_mutex_t ctl_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct timespec ctl_mtime;
+
+static void
+ctl_line(const char *name, long v)
+{
+	static const struct { const char *n; void (*set)(long); } keys[] = {
+		{ "M2M_SHIM_LATENCY_US", set_latency }, { "M2M_SHIM_FAIL_DERIVE", set_fail },
+		{ "M2M_SHIM_FAIL_RV", set_rv }, { "M2M_SHIM_DOWN", set_down },
+		{ "M2M_SHIM_PIN_LOCKED", set_locked }, { "M2M_SHIM_NO_ECDH", set_no_ecdh },
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(name, keys[i].n) == 0)
+			keys[i].set(v);
+}
+
+static void
+ctl_reload(void)
+{
+	struct stat st;
+	char name[64], line[128];
+	long v;
+	FILE *f;
+
+	if (ctl_file == NULL || stat(ctl_file, &st) != 0)
+		return;
+	pthread_mutex_lock(&ctl_mu);
+	if (st.st_mtim.tv_sec != ctl_mtime.tv_sec || st.st_mtim.tv_nsec != ctl_mtime.tv_nsec) {
+		ctl_mtime = st.st_mtim;
+		if ((f = fopen(ctl_file, "r")) != NULL) {
+			while (fgets(line, sizeof(line), f) != NULL)
+				if (sscanf(line, "%63[A-Z0-9_]=%li", name, &v) == 2)
+					ctl_line(name, v);
+			fclose(f);
+		}
+	}
+	pthread_mutex_unlock(&ctl_mu);
+}
+
 static CK_RV
 shim_DeriveKey(CK_SESSION_HANDLE s, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k,
     CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR out)
 {
-	unsigned us = atomic_load(&ctl.latency_us);
+	unsigned us;
 	int left;
 
+	ctl_reload();
+	us = atomic_load(&ctl.latency_us);
 	if (atomic_load(&ctl.down))
 		return CKR_DEVICE_REMOVED;
 	if (atomic_load(&ctl.no_ecdh) && m->mechanism == CKM_ECDH1_DERIVE)
@@ -82,6 +131,7 @@ static CK_RV
 shim_Login(CK_SESSION_HANDLE s, CK_USER_TYPE u, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
 	atomic_fetch_add(&ctl.logins, 1);
+	ctl_reload();
 	if (atomic_load(&ctl.down))
 		return CKR_DEVICE_REMOVED;
 	if (atomic_load(&ctl.pin_locked))
@@ -94,6 +144,7 @@ shim_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 {
 	CK_RV rv;
 
+	ctl_reload();
 	if (atomic_load(&ctl.down))
 		return CKR_DEVICE_REMOVED;
 	rv = real->C_GetTokenInfo(slot, info);
@@ -114,6 +165,7 @@ static CK_RV
 shim_OpenSession(CK_SLOT_ID slot, CK_FLAGS f, CK_VOID_PTR app, CK_NOTIFY cb,
     CK_SESSION_HANDLE_PTR s)
 {
+	ctl_reload();
 	if (atomic_load(&ctl.down))
 		return CKR_DEVICE_REMOVED;
 	return real->C_OpenSession(slot, f, app, cb, s);
@@ -154,6 +206,8 @@ load(void)
 	envset("M2M_SHIM_DOWN", set_down);
 	envset("M2M_SHIM_PIN_LOCKED", set_locked);
 	envset("M2M_SHIM_NO_ECDH", set_no_ecdh);
+	ctl_file = getenv("M2M_SHIM_CTL_FILE");
+	ctl_reload();
 	return CKR_OK;
 }
 

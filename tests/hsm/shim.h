@@ -7,7 +7,9 @@
 
 /* Read from the environment at load (M2M_SHIM_LATENCY_US, M2M_SHIM_FAIL_DERIVE,
  * M2M_SHIM_FAIL_RV, M2M_SHIM_DOWN, M2M_SHIM_PIN_LOCKED, M2M_SHIM_NO_ECDH),
- * changed at run time by tests through m2m_shim_ctl(). */
+ * changed at run time by tests through m2m_shim_ctl(), or, from another
+ * process, by rewriting the file M2M_SHIM_CTL_FILE names (NAME=VALUE lines
+ * with the same names; read again whenever its mtime changes). */
 struct m2m_shim_ctl {
 	atomic_uint latency_us;		/* added to every C_DeriveKey */
 	atomic_int fail_derive;		/* the next N C_DeriveKey return fail_rv */

@@ -120,6 +120,19 @@ st_write(const char *name, const char *content)
 	return p;
 }
 
+/* A failed assertion ends a test before it stops its m2md: the script
+ * that made the world stops what is listed in "pids" when it ends. */
+static void
+note_pid(pid_t pid)
+{
+	FILE *f = fopen(st_path("pids"), "a");
+
+	if (f != NULL) {
+		fprintf(f, "%d\n", (int)pid);
+		fclose(f);
+	}
+}
+
 pid_t
 st_start_m2md(const char *conf_name, int port, int node_id, const char *extra)
 {
@@ -137,6 +150,7 @@ st_start_m2md(const char *conf_name, int port, int node_id, const char *extra)
 		execl(TEST_BUILDDIR "/m2md", "m2md", "-f", "-c", st_path(conf_name), (char *)NULL);
 		_exit(127);
 	}
+	note_pid(pid);
 	/* Ready when the metrics answer and every worker has its database. */
 	for (int i = 0; i < 200; i++) {
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)(port + 1)) };
@@ -149,7 +163,18 @@ st_start_m2md(const char *conf_name, int port, int node_id, const char *extra)
 			return pid;
 		usleep(50000);
 	}
-	cr_assert_fail("m2md on port %d did not come up; see %s", port, logpath);
+	{
+		char log[2048] = "";
+		FILE *f = fopen(logpath, "r");
+		int status = 0, gone = waitpid(pid, &status, WNOHANG) == pid;
+
+		if (f != NULL) {
+			log[fread(log, 1, sizeof(log) - 1, f)] = '\0';
+			fclose(f);
+		}
+		cr_assert_fail("m2md on port %d did not come up (%s, status %d); its log:\n%s", port,
+		    gone ? "exited" : "still running", status, log);
+	}
 	return -1;
 }
 
@@ -164,15 +189,22 @@ st_stop_m2md(pid_t pid, int sig)
 }
 
 int
-st_check(const char *conf, char *out, size_t len)
+st_capture(const char *cmd, char *out, size_t len)
 {
-	char cmd[1024];
 	FILE *p;
 	size_t n;
 
-	snprintf(cmd, sizeof(cmd), "'%s/m2md' -t -c '%s' 2>&1", TEST_BUILDDIR, conf);
-	cr_assert_not_null(p = popen(cmd, "r"));
+	cr_assert_not_null(p = popen(cmd, "r"), "%s", cmd);
 	n = fread(out, 1, len - 1, p);
 	out[n] = '\0';
 	return WEXITSTATUS(pclose(p));
+}
+
+int
+st_check(const char *conf, char *out, size_t len)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "'%s/m2md' -t -c '%s' 2>&1", TEST_BUILDDIR, conf);
+	return st_capture(cmd, out, len);
 }

@@ -28,6 +28,8 @@ int st_m2mctl(const char *args);
  * and starts m2md -f on it; waits until it answers. */
 pid_t st_start_m2md(const char *conf_name, int port, int node_id, const char *extra);
 int st_stop_m2md(pid_t pid, int sig);
+/* Runs a shell command; returns its exit status, its output in out. */
+int st_capture(const char *cmd, char *out, size_t len);
 /* Runs m2md -t on a config; returns its exit status, output in out. */
 int st_check(const char *conf, char *out, size_t len);
 /* Writes a file under the world directory; returns its path. */

@@ -382,14 +382,9 @@ static int
 start_fails(const char *conf, char *out, size_t len)
 {
 	char cmd[1024];
-	FILE *p;
-	size_t n;
 
 	snprintf(cmd, sizeof(cmd), "timeout 20 '%s/m2md' -f -c '%s' 2>&1", TEST_BUILDDIR, conf);
-	cr_assert_not_null(p = popen(cmd, "r"));
-	n = fread(out, 1, len - 1, p);
-	out[n] = '\0';
-	return WEXITSTATUS(pclose(p));
+	return st_capture(cmd, out, len);
 }
 
 Test(server, start_with_broken_configuration_exits_with_the_cause)

@@ -1,0 +1,278 @@
+/* Faults under a running m2md, each test with its own server process, real
+ * PostgreSQL, real SoftHSM2 token (behind the test PKCS#11 module where the
+ * HSM misbehaves), and real clients on the protocol core:
+ *  - PostgreSQL stopped and started again during a load run: m2md keeps
+ *    answering what needs no database, reconnects by itself, and every
+ *    report it acknowledged before, during and after is in the database;
+ *  - the HSM failing (device removed, derive errors) and slow: handshakes
+ *    fail cleanly meanwhile and succeed again after, same m2md process.
+ * Assertions are about behaviour; the figures are printed. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/faults/faults.h"
+
+/* ---- PostgreSQL restarted under load ---- */
+
+#define PG_THREADS	8
+#define PG_ACKED_MAX	200000
+
+enum phase { BEFORE, DURING, AFTER, PHASES };
+static const char *const phase_name[] = { "before", "during", "after" };
+
+static struct {
+	pthread_mutex_t mu;
+	char **acked;			/* payloads whose WELCOME or DATA_ACK came */
+	size_t n;
+	unsigned by_phase[PHASES], failed[PHASES];
+	atomic_int phase, stop;
+	const char *creds;
+	int port;
+} pg = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static void
+acked(const char *payload, int ok)
+{
+	int ph = atomic_load(&pg.phase);
+
+	pthread_mutex_lock(&pg.mu);
+	if (ok && pg.n < PG_ACKED_MAX) {
+		pg.acked[pg.n++] = strdup(payload);
+		pg.by_phase[ph]++;
+	} else if (!ok) {
+		pg.failed[ph]++;
+	}
+	pthread_mutex_unlock(&pg.mu);
+}
+
+/* One module: handshake (first data), then DATA until something fails,
+ * then a new handshake. Every payload is unique; only what m2md answered
+ * counts as acknowledged. */
+static void *
+pg_load(void *arg)
+{
+	size_t idx = (size_t)(uintptr_t)arg;
+	char payload[64];
+	struct cli c;
+	uint64_t seq;
+	unsigned n = 0;
+	int up = 0, ok;
+
+	ft_client(&c, pg.creds, idx, pg.port);
+	c.timeout_ms = 1000;
+	while (!atomic_load(&pg.stop)) {
+		snprintf(payload, sizeof(payload), "%c-%zu-%u", up ? 'd' : 'h', idx, n++);
+		if (!up)
+			ok = cli_handshake(&c, (const uint8_t *)payload, strlen(payload)) == M2M_OK;
+		else
+			ok = cli_data(&c, (const uint8_t *)payload, strlen(payload), &seq) == M2M_OK;
+		acked(payload, ok);
+		up = ok;
+		if (!ok) {
+			usleep(50000);
+			cli_rebind(&c);		/* a late answer must not be taken for the next */
+		}
+	}
+	cli_close(&c);
+	return NULL;
+}
+
+static void
+pg_ctl(const char *action)
+{
+	char cmd[256];
+
+	/* pg_virtualenv's cluster: the only one pg_lsclusters lists here. */
+	snprintf(cmd, sizeof(cmd), "pg_ctlcluster $(pg_lsclusters -h | awk 'NR==1 {print $1, $2}')"
+	    " %s %s >/dev/null 2>&1", action, strcmp(action, "stop") == 0 ? "-m fast" : "");
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/* The acknowledged payloads missing from the reports table. */
+static long
+missing_reports(void)
+{
+	size_t len = 3;
+	char *arr, *p;
+	const char *params[1];
+	long missing;
+
+	for (size_t i = 0; i < pg.n; i++)
+		len += strlen(pg.acked[i]) + 1;
+	cr_assert_not_null(arr = malloc(len));
+	p = arr;
+	*p++ = '{';
+	for (size_t i = 0; i < pg.n; i++)
+		p += sprintf(p, "%s%s", i ? "," : "", pg.acked[i]);
+	strcpy(p, "}");
+	params[0] = arr;
+	missing = atol(st_sql("SELECT count(*) FROM unnest($1::text[]) a(p) WHERE NOT EXISTS"
+	    " (SELECT 1 FROM reports r WHERE r.payload = convert_to(a.p, 'UTF8'))", 1, params));
+	if (missing > 0)
+		printf("missing: %s\n", st_sql("SELECT string_agg(a.p, ' ') FROM (SELECT p FROM"
+		    " unnest($1::text[]) a(p) WHERE NOT EXISTS (SELECT 1 FROM reports r WHERE"
+		    " r.payload = convert_to(a.p, 'UTF8')) LIMIT 20) a", 1, params));
+	free(arr);
+	return missing;
+}
+
+static void
+wait_db_up(int mport, double want, double secs)
+{
+	double t0 = ft_now();
+
+	while (st_metric(mport, "m2md_db_up", NULL) != want && ft_now() - t0 < secs)
+		usleep(50000);
+	cr_assert_eq(st_metric(mport, "m2md_db_up", NULL), want, "m2md_db_up never became %g",
+	    want);
+}
+
+Test(faults, postgres_restart_under_load_loses_no_acknowledged_report, .timeout = 90)
+{
+	pthread_t t[PG_THREADS];
+	struct cli probe;
+	uint8_t auth[PROTO_DATAGRAM_MAX];
+	size_t n;
+	unsigned during_before;
+	pid_t pid;
+	int mport;
+
+	pg.port = ft_port(1);
+	mport = pg.port + 1;
+	pg.creds = ft_enroll("creds-pg", PG_THREADS + 1);
+	cr_assert_not_null(pg.acked = calloc(PG_ACKED_MAX, sizeof(char *)));
+	pid = ft_start_m2md("m2md-pg.conf", pg.port,
+	    "[limits]\nsource_rate = 1000000\nsource_burst = 1000000\n"
+	    "pseudonym_rate = 1000\npseudonym_burst = 1000\n");
+	for (size_t i = 0; i < PG_THREADS; i++)
+		pthread_create(&t[i], NULL, pg_load, (void *)(uintptr_t)i);
+	sleep(3);
+	atomic_store(&pg.phase, DURING);
+	pg_ctl("stop");
+	/* Down: the load goes on failing; what needs no database still works. */
+	sleep(1);
+	wait_db_up(mport, 0, 10);
+	ft_client(&probe, pg.creds, PG_THREADS, pg.port);
+	cr_assert_eq(cli_hello(&probe, NULL, 0, auth, &n), M2M_OK,
+	    "HELLO answered with a CHALLENGE while the database is down");
+	cli_close(&probe);
+	sleep(2);
+	pg_ctl("start");
+	wait_db_up(mport, 2, 20);
+	during_before = pg.by_phase[DURING];
+	atomic_store(&pg.phase, AFTER);
+	sleep(3);
+	atomic_store(&pg.stop, 1);
+	for (size_t i = 0; i < PG_THREADS; i++)
+		pthread_join(t[i], NULL);
+	for (int ph = 0; ph < PHASES; ph++)
+		printf("postgres restart: %s: %u acknowledged, %u unanswered\n", phase_name[ph],
+		    pg.by_phase[ph], pg.failed[ph]);
+	printf("postgres restart: m2md_handshakes_failed_total %g, reconnected workers %g\n",
+	    st_metric(mport, "m2md_handshakes_failed_total", NULL),
+	    st_metric(mport, "m2md_db_up", NULL));
+	cr_assert(ft_alive(pid), "m2md survived the restart");
+	cr_assert_gt(pg.by_phase[BEFORE], 0);
+	cr_assert_gt(pg.failed[DURING], 0, "the outage was seen by the load");
+	cr_assert_gt(pg.by_phase[AFTER], 0, "m2md serves again after reconnecting");
+	(void)during_before;
+	cr_assert_eq(missing_reports(), 0, "every acknowledged report is stored");
+	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
+}
+
+/* ---- HSM faults through the test PKCS#11 module ---- */
+
+static void
+shim_set(const char *ctl, const char *text)
+{
+	FILE *f = fopen(ctl, "w");
+
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	usleep(20000);		/* past the file system's mtime granularity */
+}
+
+/* One handshake of module idx; 1 when the WELCOME came. */
+static int
+handshake(const char *creds, size_t idx, int port, int timeout_ms, double *ms)
+{
+	struct cli c;
+	double t0 = ft_now();
+	int ok;
+
+	ft_client(&c, creds, idx, port);
+	c.timeout_ms = timeout_ms;
+	ok = cli_handshake(&c, (const uint8_t *)"hsm", 3) == M2M_OK;
+	if (ms != NULL)
+		*ms = (ft_now() - t0) * 1000;
+	cli_close(&c);
+	return ok;
+}
+
+#define HSM_REASON(r)	"reason=\"" r "\""
+
+Test(faults, hsm_failures_fail_handshakes_cleanly_and_heal_without_restart, .timeout = 60)
+{
+	const char *creds = ft_enroll("creds-hsm", 40);
+	char ctl[512];
+	int port = ft_port(2), mport = port + 1;
+	double ms, f0, d0;
+	size_t next = 0;
+	int ok_after = -1;
+	pid_t pid;
+
+	snprintf(ctl, sizeof(ctl), "%s", st_path("shim.ctl"));
+	shim_set(ctl, "M2M_SHIM_LATENCY_US=20000\n");
+	pid = ft_start_shim_m2md("m2md-hsm.conf", port, ctl,
+	    "[limits]\nsource_rate = 1000000\nsource_burst = 1000000\n");
+
+	/* A slow HSM (20 ms per ECDH): slower, still correct. */
+	for (int i = 0; i < 3; i++, next++) {
+		cr_assert(handshake(creds, next, port, 5000, &ms), "with 20 ms HSM latency");
+		printf("hsm: handshake with 20 ms injected latency: %.1f ms\n", ms);
+		cr_assert_geq(ms, 20.0, "the latency went through the shim");
+	}
+
+	/* Device removed: every PKCS#11 call fails. */
+	shim_set(ctl, "M2M_SHIM_LATENCY_US=0\nM2M_SHIM_DOWN=1\n");
+	f0 = st_metric(mport, "m2md_handshakes_failed_total", HSM_REASON("M2M_E_HSM_TOKEN_FAILED"));
+	for (int i = 0; i < 4; i++, next++)
+		cr_assert_not(handshake(creds, next, port, 700, NULL), "no WELCOME while the HSM is down");
+	cr_assert_geq(st_metric(mport, "m2md_handshakes_failed_total",
+	    HSM_REASON("M2M_E_HSM_TOKEN_FAILED")) - f0, 4, "each failure counted with its reason");
+	cr_assert_eq(st_metric(mport, "m2md_hsm_token_ok", NULL), 0);
+	cr_assert(ft_alive(pid));
+
+	/* Back: the pool reopens its sessions (backoff at most 1 s) by itself. */
+	shim_set(ctl, "M2M_SHIM_DOWN=0\n");
+	for (int i = 0; i < 10 && ok_after < 0; i++, next++)
+		if (handshake(creds, next, port, 2000, NULL))
+			ok_after = i;
+		else
+			usleep(300000);
+	cr_assert_geq(ok_after, 0, "handshakes succeed again once the HSM is back");
+	printf("hsm: first success %d attempt(s) after the token came back\n", ok_after + 1);
+	for (int i = 0; i < 3; i++, next++)
+		cr_assert(handshake(creds, next, port, 5000, NULL));
+	cr_assert_eq(st_metric(mport, "m2md_hsm_token_ok", NULL), 1);
+
+	/* Three derives refused (not a token failure): exactly the next three
+	 * handshakes fail, the fourth succeeds. */
+	d0 = st_metric(mport, "m2md_hsm_derive_failed", NULL);
+	shim_set(ctl, "M2M_SHIM_FAIL_RV=0x68\nM2M_SHIM_FAIL_DERIVE=3\n");
+	for (int i = 0; i < 3; i++, next++)
+		cr_assert_not(handshake(creds, next, port, 700, NULL), "derive %d refused", i);
+	cr_assert_eq(st_metric(mport, "m2md_hsm_derive_failed", NULL) - d0, 3);
+	cr_assert(handshake(creds, next++, port, 5000, NULL), "the next derive works");
+	cr_assert(ft_alive(pid), "the same m2md process all along");
+	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
+}

@@ -1,0 +1,43 @@
+/* Fuzz target: the AUTH decoder on one arbitrary datagram, its layout
+ * against proto_auth_layout, and proto_srv_auth_start on a fixed entry. */
+#include "config.h"
+
+#include "tests/fuzz/fuzz.h"
+
+#include <string.h>
+
+FUZZ_TARGET(auth)
+{
+	static struct proto_srv_auth a;
+	struct proto_srv_hs hs;
+	struct proto_auth m;
+	size_t c1_off, c2_off, total;
+	enum m2m_err err;
+
+	err = proto_auth_decode(data, size, &m);
+	if (err == M2M_OK) {
+		FUZZ_ASSERT(size <= PROTO_DATAGRAM_MAX);
+		FUZZ_ASSERT(m.c1_len >= 1 + PROTO_TAG_LEN &&
+		    m.c1_len <= PROTO_IDENTITY_MAX + PROTO_TAG_LEN);
+		FUZZ_ASSERT(m.c2_len >= PROTO_TAG_LEN);
+		FUZZ_ASSERT(m.token == data + PROTO_HDR_LEN);
+		FUZZ_ASSERT(PROTO_HDR_LEN + PROTO_TOKEN_LEN + 1 + m.c1_len + m.c2_len == size);
+		FUZZ_ASSERT(proto_auth_layout(m.c1_len - PROTO_TAG_LEN, m.c2_len - PROTO_TAG_LEN,
+		    PROTO_DATAGRAM_MAX, &c1_off, &c2_off, &total) == M2M_OK);
+		FUZZ_ASSERT(data + c1_off == m.c1 && data + c2_off == m.c2 && total == size);
+	}
+	/* A fixed half-open entry whose token is 16 bytes of 0x5a. */
+	memset(&hs, 0, sizeof(hs));
+	memset(hs.token, 0x5a, sizeof(hs.token));
+	hs.attempts_left = PROTO_AUTH_ATTEMPTS;
+	if (proto_srv_auth_start(&a, &hs, data, size) == M2M_OK) {
+		FUZZ_ASSERT(err == M2M_OK);
+		FUZZ_ASSERT(a.req == PROTO_REQ_LOOKUP && a.pkt_len == size);
+		FUZZ_ASSERT(hs.state == PROTO_SRV_HS_BUSY &&
+		    hs.attempts_left == PROTO_AUTH_ATTEMPTS - 1);
+		FUZZ_ASSERT(a.msg.c1 == a.pkt + (m.c1 - data) && a.msg.c2_len == m.c2_len);
+		FUZZ_ASSERT(proto_srv_hs_settle(&hs, M2M_E_PROTO_DECRYPT) == 0);
+		proto_srv_auth_wipe(&a);
+	}
+	return 0;
+}
