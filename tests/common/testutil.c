@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "tests/common/testutil.h"
+#include "src/common/hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,44 +10,21 @@
 
 #include <criterion/criterion.h>
 
-static int
-nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 uint8_t *
 tu_unhex(const char *hex, size_t *len)
 {
-	size_t n = strlen(hex) / 2, i;
-	uint8_t *p = malloc(n + 1);
+	size_t n = strlen(hex);
+	uint8_t *p = malloc(n / 2 + 1);
 
 	cr_assert_not_null(p);
-	cr_assert_eq(strlen(hex) % 2, 0, "odd hex length: %s", hex);
-	for (i = 0; i < n; i++) {
-		int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-
-		cr_assert(hi >= 0 && lo >= 0, "bad hex: %s", hex);
-		p[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = n;
+	cr_assert_eq(m2m_unhex(hex, n, p, n / 2 + 1, len), 0, "bad hex: %s", hex);
 	return p;
 }
 
 void
 tu_hex(const uint8_t *p, size_t len, char *out)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		sprintf(out + 2 * i, "%02x", p[i]);
-	out[2 * len] = '\0';
+	m2m_hex(p, len, out);
 }
 
 json_object *
