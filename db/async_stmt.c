@@ -13,10 +13,13 @@ const char db_stmt_handshake[] = "m2m_handshake";
 const char db_stmt_data_batch[] = "m2m_data_batch";
 const char db_stmt_rekey[] = "m2m_rekey";
 
-/* The partial unique indexes module_keys_one_current/_pending serve the joins. */
-#define LOOKUP_SQL "SELECT m.id, m.identity, m.status, kc.pubkey, kp.pubkey FROM modules m" \
-	" LEFT JOIN module_keys kc ON kc.module_id = m.id AND kc.state = 'current'" \
-	" LEFT JOIN module_keys kp ON kp.module_id = m.id AND kp.state = 'pending' WHERE "
+/* Each key is one probe of the partial unique index module_keys_one_current
+ * or _pending by construction; as joins, the plan's shape followed the
+ * statistics (with few pending keys it read them all at every lookup). */
+#define LOOKUP_SQL "SELECT m.id, m.identity, m.status," \
+	" (SELECT k.pubkey FROM module_keys k WHERE k.module_id = m.id AND k.state = 'current')," \
+	" (SELECT k.pubkey FROM module_keys k WHERE k.module_id = m.id AND k.state = 'pending')" \
+	" FROM modules m WHERE "
 
 static const struct {
 	const char *name, *sql;

@@ -27,7 +27,7 @@ struct db_settings {
 	 * variables, service files, ~/.pgpass). */
 	char conninfo[DB_CONNINFO_MAX];
 	unsigned batch_max;		/* items per group-commit transaction (128) */
-	unsigned batch_delay_us;	/* longest wait of a first item for company (1000) */
+	unsigned batch_delay_us;	/* longest wait of a first item for company (0) */
 	unsigned inflight_max;		/* batches in the pipeline at once (2) */
 	unsigned queue_max;		/* lookups plus items waiting or in flight (65536) */
 	unsigned backoff_min_ms;	/* first reconnect delay (100), doubled... */

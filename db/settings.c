@@ -12,7 +12,7 @@ db_settings_init(struct db_settings *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->batch_max = 128;
-	s->batch_delay_us = 1000;
+	s->batch_delay_us = 0;
 	s->inflight_max = 2;
 	s->queue_max = 65536;
 	s->backoff_min_ms = 100;

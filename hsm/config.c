@@ -1,5 +1,7 @@
 /* struct hsm_config: defaults and the environment layer. The command line
  * and m2md.conf's [hsm] section fill the same struct. */
+#include "config.h"
+
 #include "hsm/hsm.h"
 
 #include <stdlib.h>

@@ -76,6 +76,11 @@ void hsm_session_close(struct hsm_session *s);
  * caller wipes secret after use. */
 enum m2m_err hsm_derive(struct hsm_session *s, const uint8_t key_id[HSM_KEY_ID_LEN],
     const uint8_t peer[HSM_POINT_LEN], uint8_t secret[HSM_SECRET_LEN], char *err, size_t errlen);
+/* The same with the peer point compressed (33) or uncompressed (65 bytes,
+ * which spares the decompression). */
+enum m2m_err hsm_derive_point(struct hsm_session *s, const uint8_t key_id[HSM_KEY_ID_LEN],
+    const uint8_t *peer, size_t peer_len, uint8_t secret[HSM_SECRET_LEN], char *err,
+    size_t errlen);
 
 /* The pool: fixed threads, each with its own session, fed by a bounded
  * queue; results come back in the requester's libevent loop. */

@@ -1,5 +1,7 @@
 /* Reading a key's attributes: what `list` shows and what decides whether
  * the key can serve (P-256, CKA_DERIVE, public half present). */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 #include <string.h>

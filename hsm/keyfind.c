@@ -1,5 +1,7 @@
 /* Finding keys: by label or CKA_ID (C_FindObjects on a raw session, since
  * libp11 0.4 exposes neither object handles nor CKA_DERIVE), and listing. */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 #include <stdio.h>

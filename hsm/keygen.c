@@ -1,5 +1,7 @@
 /* Server key generation inside the token: the private half can derive and
  * nothing else, and can never leave (sensitive, not extractable). */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 #include <stdio.h>

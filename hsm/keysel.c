@@ -1,5 +1,7 @@
 /* Key selectors as users write them: "server-2026" is a label, "id:0a1b..."
  * a CKA_ID in hex, "pkcs11:object=...;id=%0a" a URI. */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 #include <ctype.h>

@@ -1,5 +1,7 @@
 /* The keys sessions serve, resolved once: the configured one, or every
  * usable P-256 key (several are live during a rotation), by protocol key id. */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 #include <stdlib.h>

@@ -2,6 +2,8 @@
  * one after a wrong or locked PIN, so a bad PIN file cannot lock the token.
  * Raw C_Login because libp11's PKCS11_login keeps a copy of the PIN for the
  * life of the slot, and the PIN must be wiped right after login. */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 #include <string.h>

@@ -1,5 +1,7 @@
 /* Whether the token can do what we ask before we ask: a missing mechanism
  * is reported once, by name, instead of on every handshake. */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 static enum m2m_err

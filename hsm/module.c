@@ -1,5 +1,7 @@
 /* Loading a PKCS#11 module by path: our own dlopen first, for the dlopen
  * reason and the function list, then libp11 loads and initializes it. */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 #include <dlfcn.h>

@@ -1,5 +1,7 @@
 /* hsm_open / hsm_close: module, token, admin session and login, in order,
  * each failure with its own code and a detail naming what was found. */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 #include <dlfcn.h>

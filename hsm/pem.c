@@ -1,5 +1,7 @@
 /* The public key as PEM (SubjectPublicKeyInfo), the form OpenSSL and most
  * tools read; the raw 33 bytes are what modules pin. */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 #include <string.h>

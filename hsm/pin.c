@@ -1,5 +1,7 @@
 /* Reading the PIN: from a file (first line) or from M2M_PIN, never from
  * argv. The caller wipes the buffer as soon as C_Login returned. */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 #include <errno.h>

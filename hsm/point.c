@@ -1,5 +1,7 @@
 /* P-256 point forms: the token stores CKA_EC_POINT (a DER OCTET STRING of
  * the uncompressed point, or the bare point); the protocol pins 33 bytes. */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 #include <string.h>

@@ -1,6 +1,8 @@
 /* Completion into the requester's loop: workers push finished requests on
  * the client's list and write its eventfd; the loop runs the callbacks.
  * An eventfd, not event_active, so no libevent locking setup is assumed. */
+#include "config.h"
+
 #include "hsm/pool_int.h"
 
 #include <errno.h>

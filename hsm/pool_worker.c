@@ -2,6 +2,8 @@
  * token fails, the affected requests fail with the reason, the failure is
  * logged once, and the thread reopens its session (and logs in again) with
  * a growing pause, so a dead token costs neither a restart nor a spin. */
+#include "config.h"
+
 #include "hsm/pool_int.h"
 
 #include <stdio.h>

@@ -1,5 +1,7 @@
 /* A raw PKCS#11 session with the handles of the served keys, and ECDH on
  * it: CKM_ECDH1_DERIVE into a session object, read, destroyed. */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 #include <stdlib.h>

@@ -1,4 +1,6 @@
 /* struct hsm_session: the direct path, one raw session for one thread. */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 #include <stdlib.h>
@@ -41,8 +43,18 @@ enum m2m_err
 hsm_derive(struct hsm_session *s, const uint8_t key_id[HSM_KEY_ID_LEN],
     const uint8_t peer[HSM_POINT_LEN], uint8_t secret[HSM_SECRET_LEN], char *err, size_t errlen)
 {
+	return hsm_derive_point(s, key_id, peer, HSM_POINT_LEN, secret, err, errlen);
+}
+
+enum m2m_err
+hsm_derive_point(struct hsm_session *s, const uint8_t key_id[HSM_KEY_ID_LEN],
+    const uint8_t *peer, size_t peer_len, uint8_t secret[HSM_SECRET_LEN], char *err,
+    size_t errlen)
+{
 	CK_RV rv;
 
-	return hsm_sess_derive(s->h, &s->ss, key_id, peer, HSM_POINT_LEN, secret, &rv, err,
+	if (peer_len != HSM_POINT_LEN && peer_len != HSM_POINT_FULL_LEN)
+		return M2M_E_HSM_PEER;
+	return hsm_sess_derive(s->h, &s->ss, key_id, peer, peer_len, secret, &rv, err,
 	    errlen);
 }

@@ -1,5 +1,7 @@
 /* Token selection through libp11's slot list: by label, serial or the
  * attributes of a PKCS#11 URI; when nothing matches, list what is there. */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 #include <stdio.h>

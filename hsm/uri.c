@@ -1,5 +1,7 @@
 /* RFC 7512 PKCS#11 URIs: pkcs11:token=m2m;object=server-2026?pin-source=...
  * The path picks the token and the key; a PIN value in a URI is refused. */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 #include <ctype.h>

@@ -1,5 +1,7 @@
 /* Detail strings for callers: formatting into their buffer, and what libp11
  * left in OpenSSL's error queue turned back into a CKR_ name. */
+#include "config.h"
+
 #include "hsm/hsm_int.h"
 
 #include <stdio.h>

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -344,7 +345,14 @@ thread_main(void *arg)
 int
 sim_thread_start(struct sim_thread *t)
 {
-	return pthread_create(&t->tid, NULL, thread_main, t);
+	char name[16];
+	int rc = pthread_create(&t->tid, NULL, thread_main, t);
+
+	if (rc != 0)
+		return rc;
+	snprintf(name, sizeof(name), "m2m-sim-%u", t->index % 10000u);
+	pthread_setname_np(t->tid, name);
+	return 0;
 }
 
 void

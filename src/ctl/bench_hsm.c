@@ -27,7 +27,7 @@ struct bench {
 	double seconds;
 	struct hsm *h;
 	uint8_t key_id[HSM_KEY_ID_LEN], pub[HSM_POINT_LEN];
-	uint8_t peers[NPEERS][HSM_POINT_LEN];
+	uint8_t peers[NPEERS][HSM_POINT_FULL_LEN];	/* decoded, as m2md passes them */
 	EVP_PKEY *soft[NPEERS];
 	atomic_int stop;
 };
@@ -121,8 +121,7 @@ make_peers(struct bench *b)
 		if (b->soft[i] == NULL || EVP_PKEY_get_octet_string_param(b->soft[i],
 		    OSSL_PKEY_PARAM_PUB_KEY, full, sizeof(full), &len) != 1 || len != 65)
 			return -1;
-		b->peers[i][0] = (uint8_t)(0x02 | (full[64] & 1));
-		memcpy(b->peers[i] + 1, full + 1, 32);
+		memcpy(b->peers[i], full, sizeof(full));
 	}
 	return 0;
 }
@@ -214,8 +213,8 @@ direct_thread(void *arg)
 		return NULL;
 	}
 	while (!atomic_load(&r->b->stop)) {
-		e = hsm_derive(s, r->b->key_id, r->b->peers[r->ops % NPEERS], out, r->err,
-		    sizeof(r->err));
+		e = hsm_derive_point(s, r->b->key_id, r->b->peers[r->ops % NPEERS],
+		    HSM_POINT_FULL_LEN, out, r->err, sizeof(r->err));
 		if (e != M2M_OK) {
 			r->failed = 1;
 			break;
@@ -261,8 +260,8 @@ pool_fill(struct poolrun *pr)
 	enum m2m_err e;
 
 	while (!pr->stopping && pr->outstanding < pr->window) {
-		e = hsm_pool_derive(pr->c, pr->b->key_id, pr->b->peers[pr->sent % NPEERS],
-		    pool_done, pr);
+		e = hsm_pool_derive_point(pr->c, pr->b->key_id, pr->b->peers[pr->sent % NPEERS],
+		    HSM_POINT_FULL_LEN, pool_done, pr);
 		if (e != M2M_OK) {
 			pr->full++;
 			break;

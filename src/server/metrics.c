@@ -142,6 +142,7 @@ srv_metrics_start(struct srv *s, const char *addr, char *err, size_t errlen)
 	}
 	if (pthread_create(&s->metrics_thread, NULL, metrics_main, s) != 0)
 		return M2M_E_IO;
+	pthread_setname_np(s->metrics_thread, "m2md-metrics");
 	return M2M_OK;
 }
 

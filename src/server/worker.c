@@ -204,11 +204,16 @@ worker_main(void *arg)
 enum m2m_err
 worker_start(struct worker *w)
 {
+	char name[16];
+
 	atomic_fetch_add(&w->srv->workers_running, 1);
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 		atomic_fetch_sub(&w->srv->workers_running, 1);
 		return M2M_E_IO;
 	}
+	/* For top -H and /proc/PID/task: which thread spends what. */
+	snprintf(name, sizeof(name), "m2md-w%u", w->idx % 100000u);
+	pthread_setname_np(w->thread, name);
 	return M2M_OK;
 }
 

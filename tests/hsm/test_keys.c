@@ -126,11 +126,13 @@ Test(hsm_keys, export_pem_matches_raw_point)
 
 Test(hsm_keys, hsm_ecdh_equals_software_ecdh)
 {
-	uint8_t peer[HSM_POINT_LEN], got[HSM_SECRET_LEN], want[HSM_SECRET_LEN];
+	uint8_t peer[HSM_POINT_LEN], full[HSM_POINT_FULL_LEN + 1];
+	uint8_t got[HSM_SECRET_LEN], want[HSM_SECRET_LEN];
 	char err[HSM_DETAIL_LEN] = "";
 	struct hsm_session *s;
 	struct hsm_key_info k;
 	struct hsm *h = open_ok(&t.cfg);
+	size_t len;
 	void *pk;
 	int i;
 
@@ -139,10 +141,22 @@ Test(hsm_keys, hsm_ecdh_equals_software_ecdh)
 	for (i = 0; i < 50; i++) {
 		tok_soft_key(peer, &pk);
 		tok_soft_ecdh(pk, k.pub, want);	/* the module's side: ECDH(e, S) */
+		cr_assert(EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, full,
+		    sizeof(full), &len) == 1 && len == HSM_POINT_FULL_LEN);
 		tok_soft_free(pk);
 		cr_assert_eq(hsm_derive(s, k.key_id, peer, got, err, sizeof(err)), M2M_OK, "%s", err);
 		cr_assert(memcmp(got, want, HSM_SECRET_LEN) == 0, "derive %d differs", i);
+		/* The uncompressed form, as m2md passes it, gives the same secret. */
+		memset(got, 0, sizeof(got));
+		cr_assert_eq(hsm_derive_point(s, k.key_id, full, HSM_POINT_FULL_LEN, got, err,
+		    sizeof(err)), M2M_OK, "%s", err);
+		cr_assert(memcmp(got, want, HSM_SECRET_LEN) == 0, "derive %d (uncompressed) differs", i);
 	}
+	cr_assert_eq(hsm_derive_point(s, k.key_id, full, HSM_POINT_FULL_LEN + 1, got, err,
+	    sizeof(err)), M2M_E_HSM_PEER, "a 66-byte point is no point");
+	full[HSM_POINT_FULL_LEN - 1] ^= 1;
+	cr_assert_eq(hsm_derive_point(s, k.key_id, full, HSM_POINT_FULL_LEN, got, err,
+	    sizeof(err)), M2M_E_HSM_PEER, "uncompressed, off the curve");
 	/* Off the curve: rejected before the token is asked. */
 	peer[HSM_POINT_LEN - 1] ^= 1;
 	peer[0] = 0x05;
