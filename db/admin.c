@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db/db_int.h"
+#include "src/proto/crypto.h"
 
 enum m2m_err
 db_admin_open(const char *conninfo, struct db_admin **out, char *err, size_t errlen)
@@ -33,12 +34,28 @@ db_admin_open(const char *conninfo, struct db_admin **out, char *err, size_t err
 	return M2M_OK;
 }
 
+enum m2m_err
+db_key_full(struct db_admin *a, const uint8_t pub[PROTO_POINT_LEN],
+    uint8_t full[PROTO_POINT_FULL_LEN], char *err, size_t errlen)
+{
+	enum m2m_err e;
+
+	if (a->ctx == NULL && (e = proto_ctx_new(&a->ctx, NULL)) != M2M_OK) {
+		db_detail(err, errlen, "module key", m2m_strerror(e));
+		return e;
+	}
+	if ((e = proto_p256_decompress(a->ctx, pub, PROTO_POINT_LEN, full)) != M2M_OK)
+		db_detail(err, errlen, "module key", "not a P-256 point");
+	return e;
+}
+
 void
 db_admin_close(struct db_admin *a)
 {
 	if (a == NULL)
 		return;
 	PQfinish(a->conn);
+	proto_ctx_free(a->ctx);
 	free(a);
 }
 

@@ -35,7 +35,8 @@ get_fixed(PGresult *r, int col, uint8_t *out, size_t len)
 	return 1;
 }
 
-/* Binary row: id int8, identity text, status text, current, pending. */
+/* Binary row: id int8, identity text, status text, current, pending, and
+ * the current key uncompressed (NULL for keys older than migration 007). */
 static enum m2m_err
 parse(PGresult *r, struct db_module *m)
 {
@@ -46,7 +47,7 @@ parse(PGresult *r, struct db_module *m)
 	if (PQntuples(r) == 0)
 		return M2M_E_DB_NOT_FOUND;
 	/* Two rows: one module's pseudonym is another's previous one (2^-128). */
-	if (PQntuples(r) > 1 || PQnfields(r) != 5 || PQgetlength(r, 0, 0) != 8)
+	if (PQntuples(r) > 1 || PQnfields(r) != 6 || PQgetlength(r, 0, 0) != 8)
 		return M2M_E_DB_NOT_FOUND;
 	m->id = (int64_t)proto_get_u64((const uint8_t *)PQgetvalue(r, 0, 0));
 	idlen = (size_t)PQgetlength(r, 0, 1);
@@ -60,6 +61,8 @@ parse(PGresult *r, struct db_module *m)
 	/* Active for the handshake only with a current key to check against. */
 	m->rec.active = get_fixed(r, 3, m->rec.key, PROTO_POINT_LEN) && m->status == DB_ACTIVE;
 	m->rec.has_pending = get_fixed(r, 4, m->rec.pending_key, PROTO_POINT_LEN);
+	m->rec.has_key_full = m->rec.active &&
+	    get_fixed(r, 5, m->rec.key_full, PROTO_POINT_FULL_LEN);
 	return M2M_OK;
 }
 

@@ -16,10 +16,10 @@ const char db_stmt_rekey[] = "m2m_rekey";
 /* Each key is one probe of the partial unique index module_keys_one_current
  * or _pending by construction; as joins, the plan's shape followed the
  * statistics (with few pending keys it read them all at every lookup). */
-#define LOOKUP_SQL "SELECT m.id, m.identity, m.status," \
-	" (SELECT k.pubkey FROM module_keys k WHERE k.module_id = m.id AND k.state = 'current')," \
-	" (SELECT k.pubkey FROM module_keys k WHERE k.module_id = m.id AND k.state = 'pending')" \
-	" FROM modules m WHERE "
+#define LOOKUP_SQL "SELECT m.id, m.identity, m.status, kc.pubkey," \
+	" (SELECT k.pubkey FROM module_keys k WHERE k.module_id = m.id AND k.state = 'pending')," \
+	" kc.pubkey_full FROM modules m LEFT JOIN LATERAL (SELECT k.pubkey, k.pubkey_full" \
+	" FROM module_keys k WHERE k.module_id = m.id AND k.state = 'current') kc ON true WHERE "
 
 static const struct {
 	const char *name, *sql;
@@ -32,7 +32,8 @@ static const struct {
 	{ db_stmt_data_batch, "SELECT item, instr_id, body FROM m2m_data_batch($1::bigint[],"
 	    " $2::bytea[], $3::bigint[], $4::bytea[], $5::integer[], $6::bigint[], $7::integer,"
 	    " $8::integer)" },
-	{ db_stmt_rekey, "SELECT ok, instr_id, body FROM m2m_rekey($1::bigint, $2::bytea)" },
+	{ db_stmt_rekey, "SELECT ok, instr_id, body FROM m2m_rekey($1::bigint, $2::bytea,"
+	    " $3::bytea)" },
 };
 
 static void

@@ -335,14 +335,16 @@ db_write_data(struct db_async *db, const struct db_data *d, db_write_cb cb, void
 
 enum m2m_err
 db_write_rekey(struct db_async *db, int64_t module_id, const uint8_t pub[PROTO_POINT_LEN],
-    db_write_cb cb, void *arg)
+    const uint8_t full[PROTO_POINT_FULL_LEN], db_write_cb cb, void *arg)
 {
-	struct db_item *it = item_new(db_stmt_rekey, PROTO_POINT_LEN, cb, arg, module_id);
+	struct db_item *it = item_new(db_stmt_rekey, PROTO_POINT_LEN + PROTO_POINT_FULL_LEN,
+	    cb, arg, module_id);
 	size_t off = 0;
 
 	if (it == NULL)
 		return M2M_E_NOMEM;
 	put_int(it, &off, module_id);
 	put_bin(it, &off, pub, PROTO_POINT_LEN);
+	put_bin(it, &off, full, PROTO_POINT_FULL_LEN);
 	return enqueue(db, it);
 }

@@ -84,6 +84,10 @@ enum m2m_err db_migrate(struct db_admin *a, const char *dir, db_migration_cb cb,
 /* Calls cb for every migration known to the directory or the database. */
 enum m2m_err db_migration_status(struct db_admin *a, const char *dir,
     db_migration_cb cb, void *arg, char *err, size_t errlen);
+/* Writes the uncompressed form of every current and pending module key
+ * that lacks it (keys from before migration 007); filled: how many. */
+enum m2m_err db_admin_fill_full_keys(struct db_admin *a, size_t *filled, char *err,
+    size_t errlen);
 /* Creates the monthly report partitions up to months_ahead; returns how many. */
 enum m2m_err db_admin_partitions(struct db_admin *a, int months_ahead,
     int *created, char *err, size_t errlen);
@@ -275,8 +279,10 @@ enum m2m_err db_write_handshake(struct db_async *db, const struct db_handshake *
     db_write_cb cb, void *arg);
 enum m2m_err db_write_data(struct db_async *db, const struct db_data *d,
     db_write_cb cb, void *arg);
-/* REKEY: pub (validated by the caller) becomes the pending key. */
+/* REKEY: pub (validated by the caller) becomes the pending key; full is
+ * the same point uncompressed, or NULL (then m2md decodes pub when used). */
 enum m2m_err db_write_rekey(struct db_async *db, int64_t module_id,
-    const uint8_t pub[PROTO_POINT_LEN], db_write_cb cb, void *arg);
+    const uint8_t pub[PROTO_POINT_LEN], const uint8_t full[PROTO_POINT_FULL_LEN],
+    db_write_cb cb, void *arg);
 
 #endif

@@ -9,7 +9,12 @@
 
 struct db_admin {
 	PGconn *conn;
+	struct proto_ctx *ctx;		/* decodes module keys (pubkey_full) */
 };
+
+/* The uncompressed form of a module key for module_keys.pubkey_full. */
+enum m2m_err db_key_full(struct db_admin *a, const uint8_t pub[PROTO_POINT_LEN],
+    uint8_t full[PROTO_POINT_FULL_LEN], char *err, size_t errlen);
 
 /* A migration file found on disk. */
 struct db_mfile {

@@ -41,11 +41,19 @@ db_admin_enroll(struct db_admin *a, const char *identity, const uint8_t pub[33],
 	/* One statement: the module and its key exist together or not at all. */
 	const char *sql =
 	    "WITH m AS (INSERT INTO modules (identity, pseudonym) VALUES ($1, $2) RETURNING id)"
-	    " INSERT INTO module_keys (module_id, pubkey, state, valid_from)"
-	    " SELECT id, $3, 'current', now() FROM m RETURNING module_id";
-	const char *vals[3] = { identity, (const char *)pseudonym, (const char *)pub };
-	const int lens[3] = { 0, (int)pseudonym_len, 33 }, fmts[3] = { 0, 1, 1 };
-	PGresult *r = db_query_bin(a, sql, 3, vals, lens, fmts);
+	    " INSERT INTO module_keys (module_id, pubkey, pubkey_full, state, valid_from)"
+	    " SELECT id, $3, $4, 'current', now() FROM m RETURNING module_id";
+	uint8_t full[PROTO_POINT_FULL_LEN];
+	const char *vals[4] = { identity, (const char *)pseudonym, (const char *)pub,
+	    (const char *)full };
+	const int lens[4] = { 0, (int)pseudonym_len, 33, PROTO_POINT_FULL_LEN };
+	const int fmts[4] = { 0, 1, 1, 1 };
+	enum m2m_err e;
+	PGresult *r;
+
+	if ((e = db_key_full(a, pub, full, err, errlen)) != M2M_OK)
+		return e;
+	r = db_query_bin(a, sql, 4, vals, lens, fmts);
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
 		return enroll_fail(r, identity, err, errlen);
@@ -61,7 +69,8 @@ db_admin_bulk_start(struct db_admin *a, char *err, size_t errlen)
 	enum m2m_err e;
 
 	if ((e = db_command(a, "CREATE TEMP TABLE m2m_enroll (identity text NOT NULL,"
-	    " pseudonym bytea NOT NULL, pubkey bytea NOT NULL) ON COMMIT DROP",
+	    " pseudonym bytea NOT NULL, pubkey bytea NOT NULL, pubkey_full bytea NOT NULL)"
+	    " ON COMMIT DROP",
 	    0, NULL, "staging table", err, errlen)) != M2M_OK)
 		return e;
 	r = PQexec(a->conn, "COPY m2m_enroll FROM STDIN");
@@ -76,9 +85,13 @@ db_admin_bulk_row(struct db_admin *a, const char *identity, const uint8_t pub[33
     const uint8_t pseudonym[PROTO_PSEUDONYM_LEN], char *err, size_t errlen)
 {
 	/* COPY text format: tab-separated, backslash escapes, bytea as \\x. */
-	char line[2 * PROTO_IDENTITY_MAX + 2 * (PROTO_PSEUDONYM_LEN + 33) + 16];
+	char line[2 * PROTO_IDENTITY_MAX + 2 * (PROTO_PSEUDONYM_LEN + 33 + 65) + 24];
+	uint8_t full[PROTO_POINT_FULL_LEN];
 	size_t n = 0, i;
+	enum m2m_err e;
 
+	if ((e = db_key_full(a, pub, full, err, errlen)) != M2M_OK)
+		return e;
 	for (i = 0; identity[i] != '\0' && i < PROTO_IDENTITY_MAX; i++) {
 		if (identity[i] == '\\')
 			line[n++] = '\\';
@@ -90,6 +103,9 @@ db_admin_bulk_row(struct db_admin *a, const char *identity, const uint8_t pub[33
 	memcpy(line + n, "\t\\\\x", 4);
 	m2m_hex(pub, 33, line + n + 4);
 	n += 4 + 66;
+	memcpy(line + n, "\t\\\\x", 4);
+	m2m_hex(full, PROTO_POINT_FULL_LEN, line + n + 4);
+	n += 4 + 2 * PROTO_POINT_FULL_LEN;
 	line[n++] = '\n';
 	if (PQputCopyData(a->conn, line, (int)n) != 1) {
 		db_detail(err, errlen, "COPY", PQerrorMessage(a->conn));
@@ -121,8 +137,8 @@ db_admin_bulk_end(struct db_admin *a, size_t *n, char *err, size_t errlen)
 		return enroll_fail(r, NULL, err, errlen);
 	*n = strtoul(PQcmdTuples(r), NULL, 10);
 	PQclear(r);
-	r = db_query(a, "INSERT INTO module_keys (module_id, pubkey, state, valid_from)"
-	    " SELECT m.id, e.pubkey, 'current', now() FROM m2m_enroll e"
+	r = db_query(a, "INSERT INTO module_keys (module_id, pubkey, pubkey_full, state, valid_from)"
+	    " SELECT m.id, e.pubkey, e.pubkey_full, 'current', now() FROM m2m_enroll e"
 	    " JOIN modules m USING (identity)", 0, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		return enroll_fail(r, NULL, err, errlen);

@@ -5,7 +5,7 @@ M2M_PART_LIBS += libm2mdb.a
 libm2mdb_a_CFLAGS = $(AM_CFLAGS) $(LIBPQ_CFLAGS) $(LIBEVENT_CFLAGS)
 libm2mdb_a_SOURCES = db/db.h db/db_int.h \
 	db/settings.c db/admin.c db/migrate.c db/server_key.c db/enroll.c \
-	db/module_admin.c db/instr_admin.c db/bytes.c db/migrate_status.c \
+	db/module_admin.c db/instr_admin.c db/bytes.c db/migrate_status.c db/key_full.c \
 	db/async_int.h db/async_conn.c db/async_pipe.c db/async_stmt.c db/async_lookup.c \
 	db/async_writer.c db/async_batch.c
 
@@ -14,7 +14,7 @@ migrationsdir = $(pkgdatadir)/migrations
 dist_migrations_DATA = db/migrations/001_core.sql db/migrations/002_reports.sql \
 	db/migrations/003_instructions.sql db/migrations/004_server.sql \
 	db/migrations/005_data_batch.sql \
-	db/migrations/006_handshake_fast.sql
+	db/migrations/006_handshake_fast.sql db/migrations/007_module_keys_full.sql
 
 # m2mctl's database subcommands. Added to m2mctl_SOURCES from
 # tests/db/local.mk for now: automake wants m2mctl_SOURCES set (in

@@ -180,11 +180,14 @@ rotate_tx(struct db_admin *a, const char *identity, const uint8_t pub[33], char 
     size_t errlen)
 {
 	char id[24], st[16];
-	const char *p[2] = { id, (const char *)pub };
-	const int lens[2] = { 0, 33 }, fmts[2] = { 0, 1 };
+	uint8_t full[PROTO_POINT_FULL_LEN];
+	const char *p[3] = { id, (const char *)pub, (const char *)full };
+	const int lens[3] = { 0, 33, PROTO_POINT_FULL_LEN }, fmts[3] = { 0, 1, 1 };
 	PGresult *r;
 	enum m2m_err e;
 
+	if ((e = db_key_full(a, pub, full, err, errlen)) != M2M_OK)
+		return e;
 	if ((e = lock_module(a, identity, id, sizeof(id), st, sizeof(st), err, errlen)) != M2M_OK)
 		return e;
 	if (strcmp(st, "revoked") == 0) {
@@ -196,8 +199,8 @@ rotate_tx(struct db_admin *a, const char *identity, const uint8_t pub[33], char 
 	    " WHERE module_id = $1 AND state IN ('current', 'pending')", 1, p,
 	    "module_keys", err, errlen)) != M2M_OK)
 		return e;
-	r = db_query_bin(a, "INSERT INTO module_keys (module_id, pubkey, state, valid_from)"
-	    " VALUES ($1, $2, 'current', now())", 2, p, lens, fmts);
+	r = db_query_bin(a, "INSERT INTO module_keys (module_id, pubkey, pubkey_full, state,"
+	    " valid_from) VALUES ($1, $2, $3, 'current', now())", 3, p, lens, fmts);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		e = db_result_fail(r, "module_keys", err, errlen);
 		if (e == M2M_E_DB_DUPLICATE)

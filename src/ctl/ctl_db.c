@@ -44,6 +44,7 @@ run(const char *what, const char *dir, int months, struct db_admin *a)
 {
 	char err[CTL_ERRLEN] = "";
 	unsigned n = 0;
+	size_t keys = 0;
 	int created = 0;
 	enum m2m_err e;
 
@@ -51,6 +52,10 @@ run(const char *what, const char *dir, int months, struct db_admin *a)
 		if ((e = db_migrate(a, dir, print_applied, NULL, &n, err, sizeof(err))) != M2M_OK)
 			return ctl_db_fail(e, err);
 		printf(n == 0 ? "schema up to date\n" : "%u migration(s) applied\n", n);
+		if ((e = db_admin_fill_full_keys(a, &keys, err, sizeof(err))) != M2M_OK)
+			return ctl_db_fail(e, err);
+		if (keys > 0)
+			printf("uncompressed form stored for %zu module key(s)\n", keys);
 	} else if (strcmp(what, "status") == 0) {
 		if ((e = db_migration_status(a, dir, print_status, &n, err, sizeof(err))) != M2M_OK)
 			return ctl_db_fail(e, err);

@@ -132,14 +132,13 @@ open_identity(struct proto_ctx *ctx, struct proto_srv_auth *a, const struct sche
 /* C2 under K2 from DH2 = ECDH(e_s, M): proves possession of m. */
 static enum m2m_err
 open_data_with(struct proto_ctx *ctx, struct proto_srv_auth *a, const uint8_t *prk1,
-    const uint8_t *th3, const uint8_t *module_key)
+    const uint8_t *th3, const uint8_t *module_key, size_t key_len)
 {
 	uint8_t dh2[PROTO_DH_LEN];
 	struct sched_key k2;
 	enum m2m_err err;
 
-	err = proto_p256_ecdh(ctx, a->hs.e_s_priv, PROTO_SCALAR_LEN, module_key,
-	    PROTO_POINT_LEN, dh2);
+	err = proto_p256_ecdh(ctx, a->hs.e_s_priv, PROTO_SCALAR_LEN, module_key, key_len, dh2);
 	if (err == M2M_OK)
 		err = proto_sched_k2(ctx, prk1, dh2, th3, a->prk2, &k2);
 	if (err == M2M_OK)
@@ -156,11 +155,16 @@ open_data(struct proto_ctx *ctx, struct proto_srv_auth *a, const uint8_t *prk1,
 {
 	enum m2m_err err;
 
-	err = open_data_with(ctx, a, prk1, th3, a->rec.key);
+	/* The record's uncompressed M is decoded and checked like the wire's
+	 * points (on the curve); the database guarantees it is the same M. */
+	if (a->rec.has_key_full)
+		err = open_data_with(ctx, a, prk1, th3, a->rec.key_full, PROTO_POINT_FULL_LEN);
+	else
+		err = open_data_with(ctx, a, prk1, th3, a->rec.key, PROTO_POINT_LEN);
 	/* A REKEYed module may already use its new key: the first C2 that
 	 * opens with it is the proof of possession. */
 	if (err == M2M_E_PROTO_DECRYPT && a->rec.has_pending) {
-		err = open_data_with(ctx, a, prk1, th3, a->rec.pending_key);
+		err = open_data_with(ctx, a, prk1, th3, a->rec.pending_key, PROTO_POINT_LEN);
 		a->used_pending_key = err == M2M_OK;
 	}
 	if (err == M2M_E_PROTO_DECRYPT)

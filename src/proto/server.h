@@ -53,6 +53,8 @@ struct proto_module_rec {
 	uint8_t identity[PROTO_IDENTITY_MAX];
 	size_t identity_len;
 	uint8_t key[PROTO_POINT_LEN];	/* current static public key M */
+	int has_key_full;		/* key_full is M uncompressed: no square root */
+	uint8_t key_full[PROTO_POINT_FULL_LEN];
 	int has_pending;
 	uint8_t pending_key[PROTO_POINT_LEN];	/* submitted by REKEY, unproven */
 };

@@ -85,10 +85,14 @@ write_record(struct srv_rec *x, const uint8_t *pt, size_t len)
 	enum m2m_err err;
 
 	if (x->type == PROTO_REKEY) {
+		uint8_t full[PROTO_POINT_FULL_LEN];
+
+		/* Checking the point decodes it: the stored uncompressed form
+		 * spares the square root at every later handshake. */
 		if (len != PROTO_POINT_LEN ||
-		    proto_p256_check(x->w->ctx, pt, len) != M2M_OK)
+		    proto_p256_decompress(x->w->ctx, pt, len, full) != M2M_OK)
 			return M2M_E_PROTO_POINT;
-		return db_write_rekey(x->w->db, x->se->module_id, pt, on_commit, x);
+		return db_write_rekey(x->w->db, x->se->module_id, pt, full, on_commit, x);
 	}
 	if ((err = proto_data_pt_decode(pt, len, &d)) != M2M_OK)
 		return err;

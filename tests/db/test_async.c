@@ -204,7 +204,7 @@ Test(async, lookups_by_pseudonym_previous_and_identity)
 Test(async, handshake_data_rekey_and_instructions)
 {
 	struct env e;
-	uint8_t pub[33], pub2[33], ack[8];
+	uint8_t pub[33], pub2[33], full2[65], ack[8];
 	char hex[67];
 	struct db_data d;
 	struct wr w;
@@ -257,15 +257,20 @@ Test(async, handshake_data_rekey_and_instructions)
 
 		cr_assert_eq(proto_ctx_new(&ctx, NULL), M2M_OK);
 		cr_assert_eq(proto_p256_keygen(ctx, priv, pub2), M2M_OK);
+		cr_assert_eq(proto_p256_decompress(ctx, pub2, 33, full2), M2M_OK);
 		proto_ctx_free(ctx);
 	}
+	/* Enrolled with its uncompressed form; without it, the lookup says so. */
+	cr_expect_eq(lookup_ps(&e, PS_A2).m.rec.has_key_full, 1);
+	pgt_sql(e.a, "UPDATE module_keys SET pubkey_full = NULL", 0, NULL);
+	cr_expect_eq(lookup_ps(&e, PS_A2).m.rec.has_key_full, 0);
 	memset(&w, 0, sizeof(w));
-	cr_assert_eq(db_write_rekey(e.db, id, pub2, write_cb, &w), M2M_OK);
+	cr_assert_eq(db_write_rekey(e.db, id, pub2, full2, write_cb, &w), M2M_OK);
 	pgt_run_until(e.base, &w.done, 5000);
 	cr_assert_eq(w.err, M2M_OK);
 	cr_expect_eq(lookup_ps(&e, PS_A2).m.rec.has_pending, 1);
 	memset(&w, 0, sizeof(w));
-	cr_assert_eq(db_write_rekey(e.db, id, pub, write_cb, &w), M2M_OK);
+	cr_assert_eq(db_write_rekey(e.db, id, pub, NULL, write_cb, &w), M2M_OK);
 	pgt_run_until(e.base, &w.done, 5000);
 	cr_expect_eq(w.err, M2M_E_DB_REJECTED, "the current key cannot come back as pending");
 	handshake(&e, id, PS_A2, PS_A3, pub2, "", &w);
@@ -277,6 +282,12 @@ Test(async, handshake_data_rekey_and_instructions)
 	    0, NULL), "retired,current");
 	cr_expect_str_eq(pgt_sql(e.a, "SELECT encode(pubkey, 'hex') FROM module_keys WHERE"
 	    " state = 'current'", 0, NULL), hex);
+	{
+		struct lk l = lookup_ps(&e, PS_A3);
+
+		cr_expect_eq(l.m.rec.has_key_full, 1, "REKEY stored the uncompressed form");
+		cr_expect_arr_eq(l.m.rec.key_full, full2, 65);
+	}
 
 	/* A suspended module's writes commit as rejected and change nothing. */
 	pgt_sql(e.a, "UPDATE modules SET status = 'suspended'", 0, NULL);
@@ -584,7 +595,7 @@ Test(async, connection_killed_mid_batch_fails_that_batch_then_reconnects)
 	cr_expect_str_eq(pgt_sql(e.a, "SELECT state FROM instructions", 0, NULL), "queued");
 
 	/* Requests while down are refused at once; after the backoff it is back. */
-	cr_expect_eq(db_write_rekey(e.db, id, pub, many_cb, &m2), M2M_E_DB_UNAVAILABLE);
+	cr_expect_eq(db_write_rekey(e.db, id, pub, NULL, many_cb, &m2), M2M_E_DB_UNAVAILABLE);
 	pgt_run_until(e.base, &e.reup, 5000);
 	cr_expect_neq(db_async_backend_pid(e.db), k.pid);
 	submit_data(&e, id, 2, &m2);

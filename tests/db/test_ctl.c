@@ -50,6 +50,22 @@ server_key(const char *ci, uint8_t pub[33], uint8_t kid[4])
 	    M2M_E_DB_DUPLICATE);
 }
 
+/* The stored uncompressed form (migration 007) is the current key's point. */
+static void
+check_full_key(struct db_admin *a, struct proto_ctx *ctx, const char *identity,
+    const uint8_t pub[33])
+{
+	const char *p[1] = { identity };
+	uint8_t full[65];
+	char hex[131];
+
+	cr_assert_eq(proto_p256_decompress(ctx, pub, 33, full), M2M_OK);
+	pgt_hex(full, 65, hex);
+	cr_expect_str_eq(pgt_sql(a, "SELECT coalesce(encode(k.pubkey_full, 'hex'), 'NULL')"
+	    " FROM module_keys k JOIN modules m ON m.id = k.module_id WHERE m.identity = $1"
+	    " AND k.state = 'current'", 1, p), hex, "uncompressed key of %s", identity);
+}
+
 /* One "module" line against the database and the curve. */
 static void
 check_module(struct db_admin *a, struct proto_ctx *ctx, const char *line, int i)
@@ -74,6 +90,7 @@ check_module(struct db_admin *a, struct proto_ctx *ctx, const char *line, int i)
 		sscanf(pub + 2 * k, "%2hhx", &q[k]);
 	cr_assert_eq(proto_p256_public(ctx, d, 32, derived), M2M_OK);
 	cr_expect_arr_eq(derived, q, 33, "private scalar of %s matches its key", id);
+	check_full_key(a, ctx, id, q);
 }
 
 Test(ctl, enroll_count_writes_credentials_matching_the_database)
@@ -125,6 +142,61 @@ Test(ctl, enroll_count_writes_credentials_matching_the_database)
 	cr_expect_str_eq(pgt_sql(a, "SELECT count(*) FROM modules", 0, NULL), "50");
 	unlink(path);
 	rmdir(dir);
+	db_admin_close(a);
+}
+
+/* Keys from before migration 007 get their uncompressed form from db
+ * migrate; rotate-key writes it; the schema refuses one of another point. */
+Test(ctl, uncompressed_keys_are_written_filled_and_checked)
+{
+	char ci[128], dir[] = "/tmp/m2mt_fullXXXXXX", args[256], id[32], hex[67], bad[131];
+	uint8_t pub[33], kid[4], priv[32], q[33];
+	struct proto_ctx *ctx;
+	struct db_admin *a;
+	const char *p[1];
+
+	pgt_migrated(ci, sizeof(ci), &a);
+	cr_assert_not_null(mkdtemp(dir));
+	server_key(ci, pub, kid);
+	snprintf(args, sizeof(args), "enroll --count 30 --out %s/creds", dir);
+	cr_assert_eq(ctl(ci, args), 0, "%s", out);
+	cr_expect_str_eq(pgt_sql(a, "SELECT count(pubkey_full) FROM module_keys", 0, NULL), "30");
+	pgt_sql(a, "UPDATE module_keys SET pubkey_full = NULL WHERE module_id % 3 = 0", 0, NULL);
+	cr_assert_eq(ctl(ci, "db migrate"), 0, "%s", out);
+	cr_expect(strstr(out, "uncompressed form stored for 10 module key(s)") != NULL, "%s", out);
+	cr_assert_eq(ctl(ci, "db migrate"), 0, "%s", out);
+	cr_expect(strstr(out, "uncompressed") == NULL, "nothing left to fill: %s", out);
+
+	cr_assert_eq(proto_ctx_new(&ctx, NULL), M2M_OK);
+	for (int i = 1; i <= 30; i++) {
+		snprintf(id, sizeof(id), "sim-%06d", i);
+		p[0] = id;
+		for (int k = 0; k < 33; k++)
+			sscanf(pgt_sql(a, "SELECT encode(k.pubkey, 'hex') FROM module_keys k JOIN"
+			    " modules m ON m.id = k.module_id WHERE m.identity = $1", 1, p) + 2 * k,
+			    "%2hhx", &q[k]);
+		check_full_key(a, ctx, id, q);
+	}
+	cr_assert_eq(proto_p256_keygen(ctx, priv, q), M2M_OK);
+	pgt_hex(q, 33, hex);
+	snprintf(args, sizeof(args), "rotate-key sim-000003 --key-hex %s", hex);
+	cr_assert_eq(ctl(ci, args), 0, "%s", out);
+	check_full_key(a, ctx, "sim-000003", q);
+	proto_ctx_free(ctx);
+
+	/* Another point's coordinates, or the other Y, are refused. */
+	p[0] = pgt_sql(a, "SELECT encode(pubkey_full, 'hex') FROM module_keys WHERE module_id = 1", 0,
+	    NULL);
+	snprintf(bad, sizeof(bad), "%s", p[0]);
+	bad[10] = bad[10] == '0' ? '1' : '0';
+	p[0] = bad;
+	cr_expect_str_eq(pgt_sqlstate(a, "UPDATE module_keys SET pubkey_full = decode($1, 'hex')"
+	    " WHERE module_id = 1", 1, p), "23514", "another X");
+	cr_expect_str_eq(pgt_sqlstate(a, "UPDATE module_keys SET pubkey_full ="
+	    " set_byte(pubkey_full, 64, get_byte(pubkey_full, 64) # 1) WHERE module_id = 1", 0, NULL),
+	    "23514", "the other Y");
+	snprintf(args, sizeof(args), "rm -rf %s", dir);
+	cr_expect_eq(system(args), 0);
 	db_admin_close(a);
 }
 

@@ -230,6 +230,25 @@ Test(handshake, wrong_module_key_is_refused)
 	cr_assert_eq(tu_handshake(&w, NULL, 0, &f), M2M_E_PROTO_MODULE_KEY);
 }
 
+Test(handshake, uncompressed_module_key_on_record_is_the_one_used)
+{
+	static struct tu_flight f;
+	uint8_t other_priv[PROTO_SCALAR_LEN], other[PROTO_POINT_LEN];
+
+	/* The record's M uncompressed: the same handshake, no square root. */
+	cr_assert_eq(proto_p256_decompress(ctx, w.rec.key, PROTO_POINT_LEN, w.rec.key_full),
+	    M2M_OK);
+	w.rec.has_key_full = 1;
+	cr_assert_eq(tu_handshake(&w, NULL, 0, &f), M2M_OK);
+	/* It is what C2 is opened with: another point there refuses the module. */
+	cr_assert_eq(proto_p256_keygen(ctx, other_priv, other), M2M_OK);
+	cr_assert_eq(proto_p256_decompress(ctx, other, PROTO_POINT_LEN, w.rec.key_full), M2M_OK);
+	cr_assert_eq(tu_handshake(&w, NULL, 0, &f), M2M_E_PROTO_MODULE_KEY);
+	/* And one off the curve is no key at all. */
+	w.rec.key_full[PROTO_POINT_FULL_LEN - 1] ^= 1;
+	cr_assert_neq(tu_handshake(&w, NULL, 0, &f), M2M_OK);
+}
+
 Test(handshake, wrong_server_key_is_refused)
 {
 	static struct tu_flight f;
