@@ -75,6 +75,8 @@ net_bind_udp(const struct sockaddr_storage *ss, socklen_t len, int *fd, char *er
 	/* Bursts of handshakes must not overflow the kernel's queue. */
 	(void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	(void)setsockopt(s, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	/* When they do: the kernel's drop count rides on later datagrams. */
+	(void)setsockopt(s, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
 	if (bind(s, (const struct sockaddr *)ss, len) != 0)
 		goto fail;
 	*fd = s;

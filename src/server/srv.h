@@ -57,6 +57,7 @@ struct worker {
 	struct sessions sess;
 	struct ratelimit src_rl;		/* HELLO per source: only decides RETRY */
 	struct srv_inbox inbox;
+	struct srv_rx *rx;			/* rx.c: receive batch, kernel drop counts */
 	unsigned inflight;
 	unsigned retry_above;
 	int stopping;
@@ -94,6 +95,8 @@ void worker_join_free(struct worker *w);
 /* Sends one datagram and counts it. */
 void worker_send(struct worker *w, int fd, const struct sockaddr *to, socklen_t tolen,
     const uint8_t *buf, size_t len);
+/* Passes one received datagram to its message kind's handler. */
+void worker_dispatch(struct worker *w, const struct srv_pkt *p);
 /* Hands a datagram to the worker that owns its state. */
 void worker_handoff(struct worker *w, unsigned to, const struct srv_pkt *p);
 /* Event callbacks, for worker_init.c. */
@@ -111,6 +114,11 @@ void srv_on_record(struct worker *w, const struct srv_pkt *p);
 /* The worker index a token or session id routes to; -1: not this node's. */
 int srv_route(const struct worker *w, const uint8_t *id);
 uint16_t srv_route_of(const struct worker *w);
+
+/* rx.c */
+struct srv_rx;
+enum m2m_err srv_rx_new(struct srv_rx **out);
+void srv_rx_free(struct srv_rx *rx);
 
 /* net.c */
 enum m2m_err net_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len,

@@ -62,8 +62,8 @@ worker_send(struct worker *w, int fd, const struct sockaddr *to, socklen_t tolen
 	srv_count(&w->m, SRV_C_bytes_out, len);
 }
 
-static void
-dispatch(struct worker *w, const struct srv_pkt *p)
+void
+worker_dispatch(struct worker *w, const struct srv_pkt *p)
 {
 	uint8_t type;
 	enum m2m_err err;
@@ -85,34 +85,6 @@ dispatch(struct worker *w, const struct srv_pkt *p)
 		break;
 	default:		/* what only a server sends */
 		srv_count_drop(&w->m, M2M_E_PROTO_DIRECTION);
-	}
-}
-
-void
-worker_on_read(evutil_socket_t fd, short what, void *arg)
-{
-	struct worker *w = arg;
-	struct srv_pkt p;
-	ssize_t n;
-	int i;
-
-	(void)what;
-	/* A bounded batch per wakeup keeps the loop fair to its timers. */
-	for (i = 0; i < 64 && !w->stopping; i++) {
-		p.fromlen = sizeof(p.from);
-		n = recvfrom(fd, p.buf, sizeof(p.buf), MSG_TRUNC, (struct sockaddr *)&p.from,
-		    &p.fromlen);
-		if (n < 0)
-			break;
-		p.len = (size_t)n;
-		p.fd = fd;
-		srv_count(&w->m, SRV_C_datagrams_in, 1);
-		srv_count(&w->m, SRV_C_bytes_in, p.len);
-		if (p.len > PROTO_DATAGRAM_MAX) {
-			srv_count_drop(&w->m, M2M_E_PROTO_OVERSIZE);
-			continue;
-		}
-		dispatch(w, &p);
 	}
 }
 
@@ -155,7 +127,7 @@ worker_on_inbox(evutil_socket_t fd, short what, void *arg)
 		w->inbox.head = (w->inbox.head + 1) % SRV_INBOX_CAP;
 		w->inbox.count--;
 		pthread_mutex_unlock(&w->inbox.lock);
-		dispatch(w, &p);
+		worker_dispatch(w, &p);
 	}
 }
 

@@ -58,6 +58,8 @@ init_tables(struct worker *w)
 		return e;
 	if ((w->inbox.pkts = calloc(SRV_INBOX_CAP, sizeof(*w->inbox.pkts))) == NULL)
 		return M2M_E_NOMEM;
+	if ((e = srv_rx_new(&w->rx)) != M2M_OK)
+		return e;
 	pthread_mutex_init(&w->inbox.lock, NULL);
 	return M2M_OK;
 }
@@ -121,6 +123,7 @@ worker_join_free(struct worker *w)
 	if (w->inbox.ev != NULL)
 		event_free(w->inbox.ev);
 	free(w->inbox.pkts);
+	srv_rx_free(w->rx);
 	ho_free(&w->ho);
 	sess_free(&w->sess);
 	rl_free(&w->src_rl);

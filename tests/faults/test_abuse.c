@@ -7,6 +7,8 @@
  *  - random AUTH and DATA, and AUTH for an unknown pseudonym: no HSM work;
  *  - oversized, truncated, empty and garbage datagrams: dropped, counted,
  *    never answered;
+ *  - more datagrams than the socket buffer holds while m2md is stopped:
+ *    those the kernel dropped are counted too, each datagram exactly once;
  *  - a module that keeps failing authentication: after pseudonym_burst HSM
  *    operations its AUTHs stop reaching the HSM, whichever worker (source
  *    port) they come through. */
@@ -233,6 +235,45 @@ Test(abuse, junk_datagrams_are_dropped_counted_and_unanswered, .timeout = 60)
 	ft_client(&c, ft_enroll("creds-junk", 1), 0, port);
 	cr_assert_eq(cli_handshake(&c, (const uint8_t *)"ok", 2), M2M_OK);
 	cli_close(&c);
+	close(fd);
+	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
+}
+
+/* While m2md is stopped (SIGSTOP) its socket buffer fills and the kernel
+ * drops the rest; every datagram then shows either as received or as
+ * dropped. 20,000 datagrams overflow even an 8 MiB buffer (the kernel
+ * charges each small datagram about a kilobyte). */
+Test(abuse, datagrams_dropped_by_a_full_socket_buffer_are_counted, .timeout = 60)
+{
+	int port = ft_port(7), fd = ft_udp_from(1), n = 20000;
+	uint8_t junk[64];
+	double in0, dr0, in, dr, last = -1;
+	pid_t pid = ft_start_m2md("m2md-rcvbuf.conf", port, NULL);
+
+	memset(junk, 0xee, sizeof(junk));
+	in0 = metric(port, "m2md_datagrams_in_total", NULL);
+	dr0 = metric(port, "m2md_rcvbuf_drops_total", NULL);
+	cr_assert_eq(kill(pid, SIGSTOP), 0);
+	for (int i = 0; i < n; i++)
+		ft_sendto(fd, port, junk, sizeof(junk));
+	cr_assert_eq(kill(pid, SIGCONT), 0);
+	/* Drained when the count stops moving; then one more datagram carries
+	 * the kernel's drop count of the socket. */
+	for (int i = 0; i < 100; i++) {
+		usleep(100000);
+		in = metric(port, "m2md_datagrams_in_total", NULL);
+		if (in == last)
+			break;
+		last = in;
+	}
+	ft_sendto(fd, port, junk, sizeof(junk));
+	for (int i = 0; i < 50 && metric(port, "m2md_datagrams_in_total", NULL) == last; i++)
+		usleep(100000);
+	in = metric(port, "m2md_datagrams_in_total", NULL) - in0;
+	dr = metric(port, "m2md_rcvbuf_drops_total", NULL) - dr0;
+	printf("socket buffer: %d + 1 sent; read %.0f, dropped by the kernel %.0f\n", n, in, dr);
+	cr_assert_gt(dr, 0, "the buffer overflowed");
+	cr_assert_eq(in + dr, n + 1, "each datagram read or counted as dropped, once");
 	close(fd);
 	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
 }

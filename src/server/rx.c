@@ -1,0 +1,116 @@
+/* Reading datagrams: a batch per system call (recvmmsg), and the kernel's
+ * count of those it dropped because the socket's receive buffer was full
+ * (SO_RXQ_OVFL), which no other counter of m2md can see. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "src/server/srv.h"
+
+#define RX_BATCH	16
+#define RX_PER_WAKEUP	64	/* bounded: the loop stays fair to its timers */
+
+struct srv_rx {
+	struct srv_pkt pkt[RX_BATCH];
+	struct mmsghdr hdr[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} ctl[RX_BATCH];
+	uint32_t ovfl[SRV_LISTEN_MAX];	/* the kernel's drop count, last seen */
+};
+
+enum m2m_err
+srv_rx_new(struct srv_rx **out)
+{
+	return (*out = calloc(1, sizeof(**out))) != NULL ? M2M_OK : M2M_E_NOMEM;
+}
+
+void
+srv_rx_free(struct srv_rx *rx)
+{
+	free(rx);
+}
+
+static void
+prepare(struct srv_rx *rx)
+{
+	for (unsigned i = 0; i < RX_BATCH; i++) {
+		struct msghdr *h = &rx->hdr[i].msg_hdr;
+
+		rx->iov[i].iov_base = rx->pkt[i].buf;
+		rx->iov[i].iov_len = sizeof(rx->pkt[i].buf);
+		memset(h, 0, sizeof(*h));
+		h->msg_name = &rx->pkt[i].from;
+		h->msg_namelen = sizeof(rx->pkt[i].from);
+		h->msg_iov = &rx->iov[i];
+		h->msg_iovlen = 1;
+		h->msg_control = rx->ctl[i].buf;
+		h->msg_controllen = sizeof(rx->ctl[i].buf);
+	}
+}
+
+/* The kernel attaches its running drop count to datagrams queued after a
+ * drop; the counter grows by the difference. */
+static void
+note_drops(struct worker *w, unsigned sock, struct msghdr *h)
+{
+	struct cmsghdr *c;
+	uint32_t total;
+
+	for (c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL)
+			continue;
+		memcpy(&total, CMSG_DATA(c), sizeof(total));
+		srv_count(&w->m, SRV_C_rcvbuf_drops, (uint32_t)(total - w->rx->ovfl[sock]));
+		w->rx->ovfl[sock] = total;
+	}
+}
+
+static unsigned
+socket_index(const struct worker *w, int fd)
+{
+	unsigned i;
+
+	for (i = 0; i + 1 < w->n_fds && w->fds[i] != fd; i++)
+		;
+	return i;
+}
+
+void
+worker_on_read(int fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct srv_rx *rx = w->rx;
+	unsigned sock = socket_index(w, fd), done = 0;
+	int n, i;
+
+	(void)what;
+	while (done < RX_PER_WAKEUP && !w->stopping) {
+		prepare(rx);
+		/* MSG_TRUNC: the real length of an oversized datagram, to drop it. */
+		if ((n = recvmmsg(fd, rx->hdr, RX_BATCH, MSG_TRUNC, NULL)) <= 0)
+			break;
+		for (i = 0; i < n && !w->stopping; i++) {
+			struct srv_pkt *p = &rx->pkt[i];
+
+			note_drops(w, sock, &rx->hdr[i].msg_hdr);
+			p->len = rx->hdr[i].msg_len;
+			p->fromlen = rx->hdr[i].msg_hdr.msg_namelen;
+			p->fd = fd;
+			srv_count(&w->m, SRV_C_datagrams_in, 1);
+			srv_count(&w->m, SRV_C_bytes_in, p->len);
+			if (p->len > PROTO_DATAGRAM_MAX) {
+				srv_count_drop(&w->m, M2M_E_PROTO_OVERSIZE);
+				continue;
+			}
+			worker_dispatch(w, p);
+		}
+		done += (unsigned)n;
+		if (n < RX_BATCH)
+			break;		/* drained: level-triggered, it wakes us again */
+	}
+}
