@@ -26,9 +26,14 @@ send_retry(struct worker *w, const struct srv_pkt *p, const uint8_t *addr, size_
 static int
 admit(struct worker *w, const struct srv_pkt *p, const struct proto_hello *h)
 {
+	struct srv *s = w->srv;
 	uint8_t addr[18];
 	size_t alen = net_addr_bytes(&p->from, addr, 1);
-	int over_rate = !rl_take(&w->src_rl, addr, alen - 2, worker_now_ms());
+	int over_rate;
+
+	pthread_mutex_lock(&s->rl_lock);
+	over_rate = !rl_take(&s->hello_src_rl, addr, alen - 2, worker_now_ms());
+	pthread_mutex_unlock(&s->rl_lock);
 
 	if (!over_rate && ho_count(&w->ho) < w->retry_above)
 		return 1;

@@ -81,7 +81,9 @@ start_workers(struct srv *s, char *err, size_t errlen)
 	if ((e = rl_init(&s->pseudo_rl, 65536, s->cfg->pseudonym_rate,
 	    s->cfg->pseudonym_burst)) != M2M_OK ||
 	    (e = rl_init(&s->hsm_src_rl, 65536, s->cfg->hsm_source_rate,
-	    s->cfg->hsm_source_burst)) != M2M_OK)
+	    s->cfg->hsm_source_burst)) != M2M_OK ||
+	    (e = rl_init(&s->hello_src_rl, 65536, s->cfg->source_rate,
+	    s->cfg->source_burst)) != M2M_OK)
 		return e;
 	if ((s->w = calloc(s->n_workers, sizeof(*s->w))) == NULL)
 		return M2M_E_NOMEM;
@@ -174,6 +176,7 @@ stop_all(struct srv *s)
 	free(s->w);
 	rl_free(&s->pseudo_rl);
 	rl_free(&s->hsm_src_rl);
+	rl_free(&s->hello_src_rl);
 	srv_metrics_stop(s);
 	if (s->pool != NULL)
 		hsm_pool_free(s->pool);

@@ -55,7 +55,6 @@ struct worker {
 	struct db_async *db;
 	struct halfopen ho;
 	struct sessions sess;
-	struct ratelimit src_rl;		/* HELLO per source: only decides RETRY */
 	struct srv_inbox inbox;
 	struct srv_rx *rx;			/* rx.c: receive batch, kernel drop counts */
 	unsigned inflight;
@@ -71,11 +70,12 @@ struct srv {
 	struct proto_srv_key keys[SRV_KEYS_MAX];
 	size_t n_keys;
 	uint8_t cookie_secret[32];
-	/* HSM work per pseudonym and per source address, one budget for all
-	 * workers: SO_REUSEPORT spreads a module's source ports over them, so
-	 * a budget per worker would multiply by their number. */
+	/* HSM work per pseudonym and per source address, and HELLOs per source
+	 * address (they only decide RETRY), one budget for all workers:
+	 * SO_REUSEPORT spreads a source's ports over them, so a budget per
+	 * worker would multiply by their number. */
 	pthread_mutex_t rl_lock;
-	struct ratelimit pseudo_rl, hsm_src_rl;
+	struct ratelimit pseudo_rl, hsm_src_rl, hello_src_rl;
 	struct worker **w;
 	unsigned n_workers;
 	struct event_base *main_base;

@@ -53,8 +53,7 @@ init_tables(struct worker *w)
 	enum m2m_err e;
 
 	w->retry_above = c->retry_above != 0 ? c->retry_above / n : (unsigned)(ho / 2);
-	if ((e = ho_init(&w->ho, ho)) != M2M_OK || (e = sess_init(&w->sess, ss)) != M2M_OK ||
-	    (e = rl_init(&w->src_rl, 65536, c->source_rate, c->source_burst)) != M2M_OK)
+	if ((e = ho_init(&w->ho, ho)) != M2M_OK || (e = sess_init(&w->sess, ss)) != M2M_OK)
 		return e;
 	if ((w->inbox.pkts = calloc(SRV_INBOX_CAP, sizeof(*w->inbox.pkts))) == NULL)
 		return M2M_E_NOMEM;
@@ -126,7 +125,6 @@ worker_join_free(struct worker *w)
 	srv_rx_free(w->rx);
 	ho_free(&w->ho);
 	sess_free(&w->sess);
-	rl_free(&w->src_rl);
 	proto_ctx_free(w->ctx);
 	if (w->base != NULL)
 		event_base_free(w->base);

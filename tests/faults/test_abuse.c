@@ -7,6 +7,8 @@
  *  - random AUTH and DATA, and AUTH for an unknown pseudonym: no HSM work;
  *  - oversized, truncated, empty and garbage datagrams: dropped, counted,
  *    never answered;
+ *  - HELLOs from one address over many source ports: one budget for the
+ *    address, whichever worker each port hashes to;
  *  - more datagrams than the socket buffer holds while m2md is stopped:
  *    those the kernel dropped are counted too, each datagram exactly once;
  *  - a module that keeps failing authentication: after pseudonym_burst HSM
@@ -236,6 +238,48 @@ Test(abuse, junk_datagrams_are_dropped_counted_and_unanswered, .timeout = 60)
 	cr_assert_eq(cli_handshake(&c, (const uint8_t *)"ok", 2), M2M_OK);
 	cli_close(&c);
 	close(fd);
+	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
+}
+
+/* One address, 40 source ports (SO_REUSEPORT spreads them over both
+ * workers), 5 HELLOs each: CHALLENGEs stay within the one bucket of the
+ * address (burst + rate x elapsed), the rest get RETRY. A bucket per
+ * worker would let twice the burst through. */
+Test(abuse, hello_source_budget_is_one_for_all_workers, .timeout = 60)
+{
+	enum { PORTS = 40, EACH = 5, BURST = 30 };
+	int port = ft_port(8), fds[PORTS];
+	uint8_t hello[PROTO_DATAGRAM_MAX];
+	size_t hlen = ft_hello(hello, NULL, 0);
+	double ch0, rt0, ch, rt, t0, elapsed;
+	char extra[256];
+	pid_t pid;
+
+	snprintf(extra, sizeof(extra), "[limits]\nsource_rate = 1\nsource_burst = %d\n", BURST);
+	pid = ft_start_m2md("m2md-hello-src.conf", port, extra);
+	for (int i = 0; i < PORTS; i++)
+		cr_assert_geq(fds[i] = ft_udp_from(1), 0);
+	ch0 = metric(port, "m2md_challenge_sent_total", NULL);
+	rt0 = metric(port, "m2md_retry_sent_total", NULL);
+	t0 = ft_now();
+	for (int k = 0; k < EACH; k++)
+		for (int i = 0; i < PORTS; i++)
+			ft_sendto(fds[i], port, hello, hlen);
+	for (int i = 0; i < 100; i++) {
+		ch = metric(port, "m2md_challenge_sent_total", NULL) - ch0;
+		rt = metric(port, "m2md_retry_sent_total", NULL) - rt0;
+		if (ch + rt >= PORTS * EACH)
+			break;
+		usleep(50000);
+	}
+	elapsed = ft_now() - t0;
+	printf("one address, %d ports: %.0f CHALLENGE, %.0f RETRY in %.2f s (burst %d)\n",
+	    PORTS, ch, rt, elapsed, BURST);
+	cr_assert_eq(ch + rt, PORTS * EACH, "every HELLO answered");
+	cr_assert_leq(ch, BURST + elapsed + 1, "one bucket for the address");
+	cr_assert_geq(ch, BURST - 1, "the burst itself gets through");
+	for (int i = 0; i < PORTS; i++)
+		close(fds[i]);
 	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
 }
 
