@@ -8,6 +8,12 @@
 #include "src/server/log.h"
 #include "src/server/srv.h"
 
+/* m2md's REKEY_ACK status values (the protocol fixes only 0). Refused: the
+ * key was used before, by this module or another, or the module is not
+ * active; the module keeps its current key. */
+#define SRV_REKEY_RECORDED	0
+#define SRV_REKEY_REFUSED	1
+
 struct srv_rec {
 	struct worker *w;
 	struct sess_entry *se;
@@ -63,7 +69,7 @@ on_commit(void *arg, enum m2m_err err, const struct db_write_result *r)
 		ack.n_instr = r->n_instr;
 		srv_count(&w->m, SRV_C_data_acked, 1);
 	} else if (x->type == PROTO_REKEY && (err == M2M_OK || err == M2M_E_DB_REJECTED)) {
-		ack.status = err == M2M_OK ? 0 : 1;	/* 1: key refused (reused) */
+		ack.status = err == M2M_OK ? SRV_REKEY_RECORDED : SRV_REKEY_REFUSED;
 		srv_count(&w->m, SRV_C_rekeys, err == M2M_OK);
 		err = M2M_OK;
 	}

@@ -213,6 +213,20 @@ cli_data(struct cli *c, const uint8_t *payload, size_t len, uint64_t *seq)
 }
 
 enum m2m_err
+cli_rekey_to(struct cli *c, const uint8_t pub[PROTO_POINT_LEN], uint8_t *status)
+{
+	uint8_t ackbuf[PROTO_DATAGRAM_MAX];
+	struct proto_ack_pt ack;
+	uint64_t seq;
+	enum m2m_err err;
+
+	if ((err = roundtrip(c, PROTO_REKEY, pub, PROTO_POINT_LEN, &ack, ackbuf, &seq)) != M2M_OK)
+		return err;
+	*status = ack.status;
+	return M2M_OK;
+}
+
+enum m2m_err
 cli_rekey(struct cli *c, uint8_t *status)
 {
 	uint8_t priv[PROTO_SCALAR_LEN], pub[PROTO_POINT_LEN], ackbuf[PROTO_DATAGRAM_MAX];

@@ -46,5 +46,8 @@ enum m2m_err cli_data(struct cli *c, const uint8_t *payload, size_t len, uint64_
 /* REKEY with a fresh key pair; on success the credentials hold the new pair
  * (the server keeps it pending until a handshake proves it). */
 enum m2m_err cli_rekey(struct cli *c, uint8_t *status);
+/* REKEY to a given public key (its private half unknown here: for refusals);
+ * the credentials stay. */
+enum m2m_err cli_rekey_to(struct cli *c, const uint8_t pub[PROTO_POINT_LEN], uint8_t *status);
 
 #endif

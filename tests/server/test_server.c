@@ -90,6 +90,19 @@ Test(server, rekey_then_handshake_with_the_new_key)
 	    "retired,current");
 	cr_assert_eq(cli_handshake(&c, NULL, 0), M2M_OK);
 	cr_assert_eq(c.status, PROTO_STATUS_OK);
+	/* Another module's key is refused (status 1) and changes nothing. */
+	{
+		struct cli other;
+
+		st_client(&other, 3, st_port());
+		cr_assert_eq(cli_rekey_to(&c, other.cr.pub, &status), M2M_OK);
+		cr_assert_eq(status, 1, "a key in use elsewhere is refused");
+		cli_close(&other);
+	}
+	cr_assert_str_eq(st_sql("SELECT string_agg(k.state, ',' ORDER BY k.id) FROM module_keys k"
+	    " JOIN modules m ON m.id = k.module_id WHERE m.identity = $1", 1, p),
+	    "retired,current");
+	cr_assert_eq(cli_handshake(&c, NULL, 0), M2M_OK, "still the current key");
 	cli_close(&c);
 }
 
