@@ -29,18 +29,18 @@ Test(schema, migrations_apply_from_empty_and_then_are_a_noop)
 	pgt_fresh(ci, sizeof(ci), &a);
 	cr_assert_eq(db_migration_status(a, PGT_MIGRATIONS, count_applied, &st, err,
 	    sizeof(err)), M2M_OK, "%s", err);
-	cr_expect_eq(st, 7000, "all seven pending before");
+	cr_expect_eq(st, 8000, "all eight pending before");
 	cr_assert_eq(db_migrate(a, PGT_MIGRATIONS, NULL, NULL, &n, err, sizeof(err)), M2M_OK,
 	    "%s", err);
-	cr_expect_eq(n, 7);
+	cr_expect_eq(n, 8);
 	cr_assert_eq(db_migrate(a, PGT_MIGRATIONS, NULL, NULL, &n, err, sizeof(err)), M2M_OK,
 	    "%s", err);
 	cr_expect_eq(n, 0, "second run applies nothing");
-	cr_expect_str_eq(pgt_sql(a, "SELECT count(*) FROM m2m_schema_migrations", 0, NULL), "7");
+	cr_expect_str_eq(pgt_sql(a, "SELECT count(*) FROM m2m_schema_migrations", 0, NULL), "8");
 	st = 0;
 	cr_assert_eq(db_migration_status(a, PGT_MIGRATIONS, count_applied, &st, err,
 	    sizeof(err)), M2M_OK, "%s", err);
-	cr_expect_eq(st, 7, "all seven applied, none modified");
+	cr_expect_eq(st, 8, "all eight applied, none modified");
 	/* This month and three ahead, plus the default partition. */
 	cr_expect_geq(atoi(pgt_sql(a, "SELECT count(*) FROM pg_inherits"
 	    " WHERE inhparent = 'reports'::regclass", 0, NULL)), 5);
@@ -70,8 +70,8 @@ Test(schema, a_failing_migration_changes_nothing)
 }
 
 static const char mod_sql[] = "INSERT INTO modules (identity, pseudonym) VALUES ($1, decode($2, 'hex'))";
-#define PS1 "0101010101010101"
-#define PS2 "0202020202020202"
+#define PS1 "01010101010101010101010101010101"
+#define PS2 "02020202020202020202020202020202"
 #define KEY(b) "0" b "1111111111111111111111111111111111111111111111111111111111111111"
 
 Test(schema, duplicate_identity_and_pseudonym_rejected)
@@ -86,6 +86,10 @@ Test(schema, duplicate_identity_and_pseudonym_rejected)
 	cr_expect_str_eq(pgt_sqlstate(a, mod_sql, 2, p2), "23505", "same identity");
 	cr_expect_str_eq(pgt_sqlstate(a, mod_sql, 2, p3), "23505", "same pseudonym");
 	cr_expect_str_eq(pgt_sqlstate(a, mod_sql, 2, bad), "23514", "identity with a space");
+	cr_expect_str_eq(pgt_sqlstate(a, mod_sql, 2, (const char *[]){ "m3", "0303030303030303" }),
+	    "23514", "an 8-byte pseudonym (the protocol takes 16 to 32)");
+	cr_expect_str_eq(pgt_sqlstate(a, mod_sql, 2, (const char *[]){ "m3", PS2 PS2 "03" }),
+	    "23514", "a 33-byte pseudonym");
 	db_admin_close(a);
 }
 
