@@ -14,12 +14,14 @@ const char db_stmt_data_batch[] = "m2m_data_batch";
 const char db_stmt_rekey[] = "m2m_rekey";
 
 /* Each key is one probe of the partial unique index module_keys_one_current
- * or _pending by construction; as joins, the plan's shape followed the
- * statistics (with few pending keys it read them all at every lookup). */
+ * or _pending by construction (LIMIT 1 keeps the planner from turning the
+ * lateral subquery into a join); as plain joins, the plan's shape followed
+ * the statistics (with few pending keys it read them all at every lookup). */
 #define LOOKUP_SQL "SELECT m.id, m.identity, m.status, kc.pubkey," \
 	" (SELECT k.pubkey FROM module_keys k WHERE k.module_id = m.id AND k.state = 'pending')," \
 	" kc.pubkey_full FROM modules m LEFT JOIN LATERAL (SELECT k.pubkey, k.pubkey_full" \
-	" FROM module_keys k WHERE k.module_id = m.id AND k.state = 'current') kc ON true WHERE "
+	" FROM module_keys k WHERE k.module_id = m.id AND k.state = 'current' LIMIT 1) kc" \
+	" ON true WHERE "
 
 static const struct {
 	const char *name, *sql;

@@ -85,9 +85,10 @@ enum m2m_err db_migrate(struct db_admin *a, const char *dir, db_migration_cb cb,
 enum m2m_err db_migration_status(struct db_admin *a, const char *dir,
     db_migration_cb cb, void *arg, char *err, size_t errlen);
 /* Writes the uncompressed form of every current and pending module key
- * that lacks it (keys from before migration 007); filled: how many. */
-enum m2m_err db_admin_fill_full_keys(struct db_admin *a, size_t *filled, char *err,
-    size_t errlen);
+ * that lacks it (keys from before migration 007); filled: how many;
+ * invalid: stored keys that are no curve point, left as they are. */
+enum m2m_err db_admin_fill_full_keys(struct db_admin *a, size_t *filled, size_t *invalid,
+    char *err, size_t errlen);
 /* Creates the monthly report partitions up to months_ahead; returns how many. */
 enum m2m_err db_admin_partitions(struct db_admin *a, int months_ahead,
     int *created, char *err, size_t errlen);

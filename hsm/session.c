@@ -53,8 +53,10 @@ hsm_derive_point(struct hsm_session *s, const uint8_t key_id[HSM_KEY_ID_LEN],
 {
 	CK_RV rv;
 
-	if (peer_len != HSM_POINT_LEN && peer_len != HSM_POINT_FULL_LEN)
+	if (peer_len != HSM_POINT_LEN && peer_len != HSM_POINT_FULL_LEN) {
+		hsm_detail(err, errlen, "peer point of %zu bytes (33 or 65 expected)", peer_len);
 		return M2M_E_HSM_PEER;
+	}
 	return hsm_sess_derive(s->h, &s->ss, key_id, peer, peer_len, secret, &rv, err,
 	    errlen);
 }

@@ -44,7 +44,7 @@ run(const char *what, const char *dir, int months, struct db_admin *a)
 {
 	char err[CTL_ERRLEN] = "";
 	unsigned n = 0;
-	size_t keys = 0;
+	size_t keys = 0, bad = 0;
 	int created = 0;
 	enum m2m_err e;
 
@@ -52,10 +52,14 @@ run(const char *what, const char *dir, int months, struct db_admin *a)
 		if ((e = db_migrate(a, dir, print_applied, NULL, &n, err, sizeof(err))) != M2M_OK)
 			return ctl_db_fail(e, err);
 		printf(n == 0 ? "schema up to date\n" : "%u migration(s) applied\n", n);
-		if ((e = db_admin_fill_full_keys(a, &keys, err, sizeof(err))) != M2M_OK)
+		if ((e = db_admin_fill_full_keys(a, &keys, &bad, err, sizeof(err))) != M2M_OK)
 			return ctl_db_fail(e, err);
 		if (keys > 0)
 			printf("uncompressed form stored for %zu module key(s)\n", keys);
+		if (bad > 0)
+			fprintf(stderr, "m2mctl: %zu current or pending module key(s) are not P-256"
+			    " points: those modules cannot authenticate; give them a new key"
+			    " (m2mctl rotate-key)\n", bad);
 	} else if (strcmp(what, "status") == 0) {
 		if ((e = db_migration_status(a, dir, print_status, &n, err, sizeof(err))) != M2M_OK)
 			return ctl_db_fail(e, err);

@@ -157,9 +157,12 @@ open_data(struct proto_ctx *ctx, struct proto_srv_auth *a, const uint8_t *prk1,
 
 	/* The record's uncompressed M is decoded and checked like the wire's
 	 * points (on the curve); the database guarantees it is the same M. */
+	err = M2M_E_PROTO_POINT;
 	if (a->rec.has_key_full)
 		err = open_data_with(ctx, a, prk1, th3, a->rec.key_full, PROTO_POINT_FULL_LEN);
-	else
+	/* A stored form that does not decode (the database checks X and the
+	 * parity of Y, not the curve) must not lock the module out. */
+	if (err == M2M_E_PROTO_POINT)
 		err = open_data_with(ctx, a, prk1, th3, a->rec.key, PROTO_POINT_LEN);
 	/* A REKEYed module may already use its new key: the first C2 that
 	 * opens with it is the proof of possession. */

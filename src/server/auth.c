@@ -148,10 +148,13 @@ within_rates(struct srv_auth *x)
 	struct srv *s = x->w->srv;
 	uint8_t addr[18];
 	size_t alen = net_addr_bytes(&x->from, addr, 0);
-	uint32_t now = worker_now_ms();
+	uint32_t now;
 	int ok;
 
+	/* The clock inside the lock: a bucket never sees time go backwards,
+	 * which its unsigned arithmetic would take for a long pause. */
 	pthread_mutex_lock(&s->rl_lock);
+	now = worker_now_ms();
 	ok = rl_take(&s->pseudo_rl, x->a.hs.pseudonym, x->a.hs.pseudonym_len, now) &&
 	    rl_take(&s->hsm_src_rl, addr, alen, now);
 	pthread_mutex_unlock(&s->rl_lock);

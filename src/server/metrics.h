@@ -15,7 +15,7 @@
 	X(bytes_in, "UDP payload bytes received") \
 	X(bytes_out, "UDP payload bytes sent") \
 	X(send_errors, "datagrams the kernel refused to send") \
-	X(rcvbuf_drops, "datagrams the kernel dropped unread: socket receive buffer full") \
+	X(rcvbuf_drops, "datagrams the kernel dropped before m2md read them (receive buffer full)") \
 	X(hello, "HELLO messages accepted for an answer") \
 	X(retry_sent, "RETRY messages sent (load or source rate)") \
 	X(challenge_sent, "CHALLENGE messages sent") \

@@ -1,6 +1,7 @@
 /* Reading datagrams: a batch per system call (recvmmsg), and the kernel's
- * count of those it dropped because the socket's receive buffer was full
- * (SO_RXQ_OVFL), which no other counter of m2md can see. */
+ * count of those it dropped on the socket before m2md read them
+ * (SO_RXQ_OVFL: a full receive buffer, rarely a socket filter), which no
+ * other counter of m2md can see. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -94,7 +95,7 @@ worker_on_read(int fd, short what, void *arg)
 		/* MSG_TRUNC: the real length of an oversized datagram, to drop it. */
 		if ((n = recvmmsg(fd, rx->hdr, RX_BATCH, MSG_TRUNC, NULL)) <= 0)
 			break;
-		for (i = 0; i < n && !w->stopping; i++) {
+		for (i = 0; i < n; i++) {
 			struct srv_pkt *p = &rx->pkt[i];
 
 			note_drops(w, sock, &rx->hdr[i].msg_hdr);
@@ -103,11 +104,12 @@ worker_on_read(int fd, short what, void *arg)
 			p->fd = fd;
 			srv_count(&w->m, SRV_C_datagrams_in, 1);
 			srv_count(&w->m, SRV_C_bytes_in, p->len);
-			if (p->len > PROTO_DATAGRAM_MAX) {
+			if (p->len > PROTO_DATAGRAM_MAX)
 				srv_count_drop(&w->m, M2M_E_PROTO_OVERSIZE);
-				continue;
-			}
-			worker_dispatch(w, p);
+			else if (w->stopping)	/* read in the batch that saw the stop */
+				srv_count_drop(&w->m, M2M_E_SRV_BUSY);
+			else
+				worker_dispatch(w, p);
 		}
 		done += (unsigned)n;
 		if (n < RX_BATCH)

@@ -11,6 +11,8 @@
 
 #include <criterion/criterion.h>
 
+#include <openssl/rand.h>
+
 #include "tests/db/pgtest.h"
 
 static char out[8192];
@@ -182,6 +184,26 @@ Test(ctl, uncompressed_keys_are_written_filled_and_checked)
 	snprintf(args, sizeof(args), "rotate-key sim-000003 --key-hex %s", hex);
 	cr_assert_eq(ctl(ci, args), 0, "%s", out);
 	check_full_key(a, ctx, "sim-000003", q);
+
+	/* A stored key that is no curve point (001 checked only its form) is
+	 * reported, left as it is, and does not make db migrate fail. */
+	do {
+		cr_assert_eq(RAND_bytes(q + 1, 32), 1);
+		q[0] = 0x02;
+	} while (proto_p256_check(ctx, q, 33) == M2M_OK);
+	pgt_hex(q, 33, hex);
+	p[0] = hex;
+	pgt_sql(a, "INSERT INTO modules (identity, pseudonym) VALUES ('offcurve',"
+	    " '\\x04040404040404040404040404040404')", 0, NULL);
+	pgt_sql(a, "INSERT INTO module_keys (module_id, pubkey, state, valid_from) SELECT id,"
+	    " decode($1, 'hex'), 'current', now() FROM modules WHERE identity = 'offcurve'", 1, p);
+	for (int run = 0; run < 2; run++) {
+		cr_assert_eq(ctl(ci, "db migrate"), 0, "%s", out);
+		cr_expect(strstr(out, "1 current or pending module key(s) are not P-256 points")
+		    != NULL, "%s", out);
+	}
+	cr_expect_str_eq(pgt_sql(a, "SELECT count(*) FROM module_keys WHERE pubkey_full IS NULL",
+	    0, NULL), "1");
 	proto_ctx_free(ctx);
 
 	/* Another point's coordinates, or the other Y, are refused. */

@@ -47,6 +47,37 @@ Test(schema, migrations_apply_from_empty_and_then_are_a_noop)
 	db_admin_close(a);
 }
 
+/* A module left with a pseudonym shorter than 16 bytes by 001's rules gets
+ * a new one from 008, so that its row can still be changed (revoked). */
+Test(schema, migration_008_replaces_pseudonyms_too_short)
+{
+	char ci[128], err[1024] = "", dir[] = "/tmp/m2mt_migXXXXXX", cmd[512];
+	struct db_admin *a;
+	unsigned n = 0;
+
+	pgt_fresh(ci, sizeof(ci), &a);
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "cp %s/00[1-7]_*.sql %s/", PGT_MIGRATIONS, dir);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(db_migrate(a, dir, NULL, NULL, &n, err, sizeof(err)), M2M_OK, "%s", err);
+	cr_assert_eq(n, 7);
+	pgt_sql(a, "INSERT INTO modules (identity, pseudonym, previous_pseudonym) VALUES"
+	    " ('old', '\\x0101010101010101', '\\x0202020202020202'),"
+	    " ('new', '\\x03030303030303030303030303030303', NULL)", 0, NULL);
+	cr_assert_eq(db_migrate(a, PGT_MIGRATIONS, NULL, NULL, &n, err, sizeof(err)), M2M_OK,
+	    "%s", err);
+	cr_expect_eq(n, 1);
+	cr_expect_str_eq(pgt_sql(a, "SELECT octet_length(pseudonym) || ' ' ||"
+	    " coalesce(encode(previous_pseudonym, 'hex'), 'none') FROM modules WHERE identity = 'old'",
+	    0, NULL), "16 none");
+	cr_expect_str_eq(pgt_sql(a, "SELECT encode(pseudonym, 'hex') FROM modules WHERE"
+	    " identity = 'new'", 0, NULL), "03030303030303030303030303030303", "left alone");
+	pgt_sql(a, "UPDATE modules SET status = 'revoked' WHERE identity = 'old'", 0, NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_expect_eq(system(cmd), 0);
+	db_admin_close(a);
+}
+
 Test(schema, a_failing_migration_changes_nothing)
 {
 	char ci[128], err[1024] = "", dir[] = "/tmp/m2mt_migXXXXXX", path[128];
