@@ -1,8 +1,8 @@
 # tests/install: make install into a DESTDIR, check where everything went,
 # run the installed m2mctl and m2md -t against a SoftHSM2 token and a
 # throwaway PostgreSQL (tests/db/with-pg), then make uninstall.
-TESTS += tests/install/destdir
-EXTRA_DIST += tests/install/destdir
+TESTS += tests/install/destdir tests/install/demo
+EXTRA_DIST += tests/install/destdir tests/install/demo
 
 # The installation directories, fully expanded, for the test to eval.
 .PHONY: m2m-install-paths
