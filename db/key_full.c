@@ -8,7 +8,6 @@
 
 #include "db/db_int.h"
 #include "src/common/hex.h"
-#include "src/proto/crypto.h"
 
 #define CHUNK "1000"
 
@@ -42,13 +41,16 @@ add_row(struct db_admin *a, PGresult *r, int i, struct fill *f, char *ids, size_
 	size_t len;
 	enum m2m_err e;
 
-	if (a->ctx == NULL && (e = proto_ctx_new(&a->ctx, NULL)) != M2M_OK)
-		return e;
-	if (m2m_unhex(hex, strlen(hex), pub, sizeof(pub), &len) != 0 || len != PROTO_POINT_LEN ||
-	    proto_p256_decompress(a->ctx, pub, PROTO_POINT_LEN, full) != M2M_OK) {
+	if (m2m_unhex(hex, strlen(hex), pub, sizeof(pub), &len) != 0 || len != PROTO_POINT_LEN) {
 		f->invalid++;
 		return M2M_OK;
 	}
+	if ((e = db_key_full(a, pub, full, NULL, 0)) == M2M_E_PROTO_POINT) {
+		f->invalid++;
+		return M2M_OK;
+	}
+	if (e != M2M_OK)
+		return e;
 	*io += (size_t)sprintf(ids + *io, "%s%s", *io > 1 ? "," : "", PQgetvalue(r, i, 0));
 	if (*fo > 1)
 		fulls[(*fo)++] = ',';
