@@ -30,7 +30,7 @@ struct sim_slot {
 	uint64_t t_start_ns;		/* intended start of the handshake */
 	uint64_t t_msg_ns;		/* intended send time of the current DATA */
 	unsigned data_done;
-	uint64_t seq_first, seq_last;	/* of the current DATA and its resends */
+	uint64_t seq;			/* of the current DATA (its resends are the same record) */
 	uint8_t acks_sent;
 };
 

@@ -9,7 +9,7 @@
 
 #include "module-sim/thread.h"
 
-static void send_data(struct sim_slot *sl, int first);
+static void send_data(struct sim_slot *sl);
 
 static void
 arm(struct sim_slot *sl)
@@ -157,7 +157,7 @@ next_step(struct sim_slot *sl)
 		/* A started session completes its K DATA, even while draining. */
 		if (sl->data_done < o->data) {
 			sl->t_msg_ns = sim_now_ns();
-			send_data(sl, 1);
+			send_data(sl);
 		} else {
 			finish(sl, 1);
 		}
@@ -203,10 +203,10 @@ on_welcome(struct sim_slot *sl, const uint8_t *pkt, size_t len)
 	next_step(sl);
 }
 
-/* A DATA is never resent byte for byte: the server's replay window would
- * drop it. A resend is a new record with the next sequence number. */
+/* A DATA is sealed once; a resend is the same bytes (on_timeout), which
+ * the server stores once and answers again if its DATA_ACK was lost. */
 static void
-send_data(struct sim_slot *sl, int first)
+send_data(struct sim_slot *sl)
 {
 	struct sim_thread *t = sl->t;
 	struct sim_mod *m = sl->mod;
@@ -215,11 +215,9 @@ send_data(struct sim_slot *sl, int first)
 	size_t ptlen;
 	uint64_t seq;
 
-	if (first) {
-		sl->tries = 0;
-		sl->acks_sent = m->n_acks;
-		SIM_INC(t->stats.data_sent);
-	}
+	sl->tries = 0;
+	sl->acks_sent = m->n_acks;
+	SIM_INC(t->stats.data_sent);
 	d.acks = m->acks[0];
 	d.n_acks = sl->acks_sent;
 	d.payload = t->payload;
@@ -230,9 +228,7 @@ send_data(struct sim_slot *sl, int first)
 		fail(sl, SIM_ERR_INTERNAL);
 		return;
 	}
-	if (first)
-		sl->seq_first = seq;
-	sl->seq_last = seq;
+	sl->seq = seq;
 	sl->st = SLOT_DATA;
 	send_last(sl);
 	arm(sl);
@@ -271,7 +267,7 @@ on_data_ack(struct sim_slot *sl, const uint8_t *pkt, size_t len)
 		SIM_INC(t->stats.err[SIM_ERR_DECRYPT]);	/* keep waiting: resend may fix it */
 		return;
 	}
-	if (a.acked_seq < sl->seq_first || a.acked_seq > sl->seq_last) {
+	if (a.acked_seq != sl->seq) {
 		SIM_INC(t->stats.ignored);	/* answers an earlier DATA */
 		return;
 	}
@@ -335,12 +331,9 @@ on_timeout(struct sim_slot *sl)
 		return;
 	}
 	SIM_INC(t->stats.retransmits);
-	if (sl->st == SLOT_DATA) {
-		send_data(sl, 0);
-		return;
-	}
-	/* HELLO or AUTH as sent: the server answers a repeated AUTH with
-	 * the same WELCOME, or drops it and the next timeout ends the try. */
+	/* HELLO, AUTH or DATA as sent: the server answers a repeated AUTH
+	 * with the same WELCOME and a repeated DATA with a new DATA_ACK, or
+	 * drops it (still in flight) and a later timeout tries again. */
 	send_last(sl);
 	arm(sl);
 }
@@ -357,7 +350,7 @@ sim_vmod_on_timer(evutil_socket_t fd, short what, void *arg)
 		sim_thread_slot_ready(sl);
 		break;
 	case SLOT_PAUSE:
-		send_data(sl, 1);
+		send_data(sl);
 		break;
 	default:
 		on_timeout(sl);

@@ -1,5 +1,6 @@
 /* Established sessions: one key per direction, nonces from 64-bit sequence
- * numbers that never repeat, and a 64-entry sliding replay window. */
+ * numbers that never repeat, and a 64-entry sliding replay window with a
+ * bit per entry for "answered", so a resent record can be answered again. */
 #include "config.h"
 
 #include "src/proto/schedule.h"
@@ -115,6 +116,7 @@ replay_update(struct proto_session *s, uint64_t seq)
 	if (seq >= s->rx_top) {
 		shift = seq + 1 - s->rx_top;
 		s->rx_window = shift >= PROTO_REPLAY_WINDOW ? 0 : s->rx_window << shift;
+		s->rx_answered = shift >= PROTO_REPLAY_WINDOW ? 0 : s->rx_answered << shift;
 		s->rx_window |= 1;
 		s->rx_top = seq + 1;
 	} else {
@@ -122,29 +124,88 @@ replay_update(struct proto_session *s, uint64_t seq)
 	}
 }
 
-enum m2m_err
-proto_session_open(struct proto_ctx *ctx, struct proto_session *s,
-    const struct proto_record *rec, const uint8_t *buf, uint8_t *pt, size_t cap,
-    size_t *ptlen)
+/* The window's bit for seq; 0 when seq is outside the window. */
+static uint64_t
+window_bit(const struct proto_session *s, uint64_t seq)
+{
+	if (seq == 0 || seq >= s->rx_top || s->rx_top - 1 - seq >= PROTO_REPLAY_WINDOW)
+		return 0;
+	return (uint64_t)1 << (s->rx_top - 1 - seq);
+}
+
+void
+proto_session_answered(struct proto_session *s, uint64_t seq)
+{
+	s->rx_answered |= window_bit(s, seq) & s->rx_window;
+}
+
+void
+proto_session_forget(struct proto_session *s, uint64_t seq)
+{
+	uint64_t bit = window_bit(s, seq);
+
+	s->rx_window &= ~bit;
+	s->rx_answered &= ~bit;
+}
+
+/* Session id, direction and tag: what opening and reopening share. */
+static enum m2m_err
+authenticate(struct proto_ctx *ctx, const struct proto_session *s,
+    const struct proto_record *rec, const uint8_t *buf, uint8_t *pt, size_t cap)
+{
+	uint8_t iv[PROTO_IV_LEN];
+
+	if (cap < rec->ct_len - PROTO_TAG_LEN)
+		return M2M_E_PROTO_BUFFER;
+	nonce(s->rx_iv, rec->seq, iv);
+	return proto_aead_open(ctx, s->rx_key, iv, buf, PROTO_RECORD_HDR_LEN, rec->ct,
+	    rec->ct_len, pt);
+}
+
+static enum m2m_err
+check_header(const struct proto_session *s, const struct proto_record *rec)
 {
 	enum proto_role peer = s->role == PROTO_ROLE_MODULE ? PROTO_ROLE_SERVER : PROTO_ROLE_MODULE;
-	uint8_t iv[PROTO_IV_LEN];
-	enum m2m_err err;
 
 	if (!proto_ct_equal(rec->session_id, s->id, PROTO_SESSION_ID_LEN))
 		return M2M_E_PROTO_SESSION;
 	if (!may_send(peer, rec->type))
 		return M2M_E_PROTO_DIRECTION;
-	if ((err = replay_check(s, rec->seq)) != M2M_OK)
-		return err;
-	if (cap < rec->ct_len - PROTO_TAG_LEN)
-		return M2M_E_PROTO_BUFFER;
-	nonce(s->rx_iv, rec->seq, iv);
-	err = proto_aead_open(ctx, s->rx_key, iv, buf, PROTO_RECORD_HDR_LEN, rec->ct,
-	    rec->ct_len, pt);
-	if (err != M2M_OK)
+	return M2M_OK;
+}
+
+enum m2m_err
+proto_session_open(struct proto_ctx *ctx, struct proto_session *s,
+    const struct proto_record *rec, const uint8_t *buf, uint8_t *pt, size_t cap,
+    size_t *ptlen)
+{
+	enum m2m_err err;
+
+	if ((err = check_header(s, rec)) != M2M_OK ||
+	    (err = replay_check(s, rec->seq)) != M2M_OK ||
+	    (err = authenticate(ctx, s, rec, buf, pt, cap)) != M2M_OK)
 		return err;
 	replay_update(s, rec->seq);
+	*ptlen = rec->ct_len - PROTO_TAG_LEN;
+	return M2M_OK;
+}
+
+enum m2m_err
+proto_session_reopen(struct proto_ctx *ctx, const struct proto_session *s,
+    const struct proto_record *rec, const uint8_t *buf, uint8_t *pt, size_t cap,
+    size_t *ptlen)
+{
+	enum m2m_err err;
+
+	if ((err = check_header(s, rec)) != M2M_OK)
+		return err;
+	/* A record the window has not taken is proto_session_open's. */
+	if ((err = replay_check(s, rec->seq)) != M2M_E_PROTO_REPLAY)
+		return err == M2M_OK ? M2M_E_PROTO_STATE : err;
+	if ((window_bit(s, rec->seq) & s->rx_answered) == 0)
+		return M2M_E_PROTO_REPLAY;
+	if ((err = authenticate(ctx, s, rec, buf, pt, cap)) != M2M_OK)
+		return err;
 	*ptlen = rec->ct_len - PROTO_TAG_LEN;
 	return M2M_OK;
 }

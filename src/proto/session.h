@@ -1,5 +1,6 @@
 /* Established sessions: per-direction keys, 64-bit sequence numbers, a
- * sliding replay window. Plain data, safe to copy; about 100 bytes. */
+ * sliding replay window that also remembers which records were answered.
+ * Plain data, safe to copy; about 110 bytes. */
 #ifndef M2M_PROTO_SESSION_H
 #define M2M_PROTO_SESSION_H
 
@@ -17,6 +18,7 @@ struct proto_session {
 	uint64_t tx_next;		/* next sequence number to send */
 	uint64_t rx_top;		/* highest received + 1; 0 = none yet */
 	uint64_t rx_window;		/* bit i: rx_top - 1 - i was received */
+	uint64_t rx_answered;		/* bit i: rx_top - 1 - i was answered */
 };
 
 /* Derives both directions from PRK2 and TH4 (doc/protocol.md, key schedule). */
@@ -33,6 +35,22 @@ enum m2m_err proto_session_seal(struct proto_ctx *ctx, struct proto_session *s,
 /* Opens a received record: session id, direction, replay window, tag. The
  * window moves only after the tag verifies. pt needs rec->ct_len - 16. */
 enum m2m_err proto_session_open(struct proto_ctx *ctx, struct proto_session *s,
+    const struct proto_record *rec, const uint8_t *buf, uint8_t *pt, size_t cap,
+    size_t *ptlen);
+
+/* A DATA resent after a lost answer is the same record, byte for byte; the
+ * window rejects it as a replay. These let the receiver answer it again
+ * without taking it twice, and take it again if it was never answered. */
+
+/* Record seq was committed and answered: a resend may be answered again. */
+void proto_session_answered(struct proto_session *s, uint64_t seq);
+/* Record seq was not committed: the window forgets it, so the resend of
+ * the same bytes is opened as new. */
+void proto_session_forget(struct proto_session *s, uint64_t seq);
+/* Opens a resent record that was answered: the tag is verified, the window
+ * does not move. M2M_E_PROTO_REPLAY if seq was not answered (still in
+ * flight), M2M_E_PROTO_TOO_OLD beyond the window. */
+enum m2m_err proto_session_reopen(struct proto_ctx *ctx, const struct proto_session *s,
     const struct proto_record *rec, const uint8_t *buf, uint8_t *pt, size_t cap,
     size_t *ptlen);
 

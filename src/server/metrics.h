@@ -27,6 +27,7 @@
 	X(db_commits, "writes committed by the database") \
 	X(db_commit_ns, "time from write request to commit, nanoseconds") \
 	X(data_acked, "DATA messages committed and acknowledged") \
+	X(data_answered_again, "DATA resent after a lost DATA_ACK: answered again, not stored again") \
 	X(rekeys, "REKEY requests recorded") \
 	X(handoffs, "datagrams handed to the worker that owns their state")
 

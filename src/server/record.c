@@ -1,5 +1,6 @@
 /* DATA and REKEY inside a session: opened (replay window, tag), written
- * through the group commit, and acknowledged only once committed. */
+ * through the group commit, and acknowledged only once committed; a DATA
+ * resent after a lost DATA_ACK is answered again, not stored again. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -34,24 +35,31 @@ finish(struct srv_rec *x)
 }
 
 static void
-reply(struct srv_rec *x, const struct proto_ack_pt *ack)
+send_ack(struct worker *w, struct sess_entry *se, int fd, const struct sockaddr_storage *to,
+    socklen_t tolen, uint8_t type, const struct proto_ack_pt *ack)
 {
-	struct worker *w = x->w;
 	uint8_t pt[PROTO_DATAGRAM_MAX], out[PROTO_DATAGRAM_MAX];
-	uint8_t type = x->type == PROTO_DATA ? PROTO_DATA_ACK : PROTO_REKEY_ACK;
 	size_t ptlen, n;
 	enum m2m_err err;
 
 	err = proto_ack_pt_encode(type, ack, pt, sizeof(pt), &ptlen);
 	if (err == M2M_OK)
-		err = proto_session_seal(w->ctx, &x->se->s, type, pt, ptlen, out, sizeof(out), &n,
+		err = proto_session_seal(w->ctx, &se->s, type, pt, ptlen, out, sizeof(out), &n,
 		    NULL);
 	if (err != M2M_OK) {
 		log_warn("worker %u: cannot answer a committed record: %s", w->idx,
 		    m2m_strerror(err));
 		return;
 	}
-	worker_send(w, x->fd, (const struct sockaddr *)&x->from, x->fromlen, out, n);
+	worker_send(w, fd, (const struct sockaddr *)to, tolen, out, n);
+}
+
+static void
+reply(struct srv_rec *x, const struct proto_ack_pt *ack)
+{
+	uint8_t type = x->type == PROTO_DATA ? PROTO_DATA_ACK : PROTO_REKEY_ACK;
+
+	send_ack(x->w, x->se, x->fd, &x->from, x->fromlen, type, ack);
 }
 
 static void
@@ -74,10 +82,15 @@ on_commit(void *arg, enum m2m_err err, const struct db_write_result *r)
 		err = M2M_OK;
 	}
 	if (err != M2M_OK) {
-		srv_count_drop(&w->m, err);	/* never acknowledged: the module resends */
+		/* Never acknowledged: the module resends the same record,
+		 * which the window must then take as new. */
+		proto_session_forget(&x->se->s, x->seq);
+		srv_count_drop(&w->m, err);
 		finish(x);
 		return;
 	}
+	if (x->type == PROTO_DATA)
+		proto_session_answered(&x->se->s, x->seq);
 	srv_count(&w->m, SRV_C_db_commits, 1);
 	reply(x, &ack);
 	finish(x);
@@ -137,6 +150,32 @@ session_of(struct worker *w, const struct srv_pkt *p, struct proto_record *r)
 	return se;
 }
 
+/* A DATA already committed and answered, resent byte for byte: its
+ * DATA_ACK was lost. A fresh DATA_ACK for the same seq, nothing stored;
+ * the instructions the lost one carried come again after the next
+ * handshake (doc/protocol.md, 12.2). */
+static void
+answer_again(struct worker *w, struct sess_entry *se, const struct srv_pkt *p,
+    const struct proto_record *r)
+{
+	uint8_t pt[PROTO_DATAGRAM_MAX];
+	struct proto_ack_pt ack;
+	size_t len;
+	enum m2m_err err;
+
+	err = proto_session_reopen(w->ctx, &se->s, r, p->buf, pt, sizeof(pt), &len);
+	if (err != M2M_OK) {
+		srv_count_drop(&w->m, err);
+		return;
+	}
+	proto_wipe(pt, len);
+	memset(&ack, 0, sizeof(ack));
+	ack.acked_seq = r->seq;
+	se->last_active = worker_now_s();
+	srv_count(&w->m, SRV_C_data_answered_again, 1);
+	send_ack(w, se, p->fd, &p->from, p->fromlen, PROTO_DATA_ACK, &ack);
+}
+
 void
 srv_on_record(struct worker *w, const struct srv_pkt *p)
 {
@@ -153,8 +192,12 @@ srv_on_record(struct worker *w, const struct srv_pkt *p)
 		srv_count_drop(&w->m, M2M_E_SRV_BUSY);
 		return;
 	}
-	if ((err = proto_session_open(w->ctx, &se->s, &r, p->buf, pt, sizeof(pt), &len)) != M2M_OK ||
-	    (x = calloc(1, sizeof(*x))) == NULL) {
+	err = proto_session_open(w->ctx, &se->s, &r, p->buf, pt, sizeof(pt), &len);
+	if (err == M2M_E_PROTO_REPLAY && r.type == PROTO_DATA) {
+		answer_again(w, se, p, &r);
+		return;
+	}
+	if (err != M2M_OK || (x = calloc(1, sizeof(*x))) == NULL) {
 		srv_count_drop(&w->m, err != M2M_OK ? err : M2M_E_NOMEM);
 		return;
 	}

@@ -134,6 +134,56 @@ Test(codec, replay_window)
 	cr_assert_eq(deliver(r70, n70), M2M_E_PROTO_REPLAY);
 }
 
+static enum m2m_err
+redeliver(const uint8_t *rec, size_t n)
+{
+	struct proto_record r;
+	uint8_t pt[PROTO_DATAGRAM_MAX];
+	size_t ptlen;
+	enum m2m_err err;
+
+	if ((err = proto_record_decode(rec, n, &r)) != M2M_OK)
+		return err;
+	return proto_session_reopen(ctx, &f.srv_s, &r, rec, pt, sizeof(pt), &ptlen);
+}
+
+/* A resent record: answered ones may be answered again (tag checked,
+ * window unmoved), pending ones not, failed ones are taken as new. */
+Test(codec, resent_records)
+{
+	uint8_t r1[128], r2[128], r3[128], r80[128];
+	size_t n1 = data_with_seq(1, r1), n2 = data_with_seq(2, r2);
+	size_t n3 = data_with_seq(3, r3), n80 = data_with_seq(80, r80);
+
+	cr_assert_eq(redeliver(r1, n1), M2M_E_PROTO_STATE, "never taken: open it");
+	cr_assert_eq(deliver(r1, n1), M2M_OK);
+	cr_assert_eq(deliver(r2, n2), M2M_OK);
+	cr_assert_eq(redeliver(r1, n1), M2M_E_PROTO_REPLAY, "taken, not answered yet");
+	proto_session_answered(&f.srv_s, 1);
+	cr_assert_eq(deliver(r1, n1), M2M_E_PROTO_REPLAY, "still no second opening");
+	cr_assert_eq(redeliver(r1, n1), M2M_OK);
+	cr_assert_eq(redeliver(r1, n1), M2M_OK, "as often as it is lost");
+	cr_assert_eq(redeliver(r2, n2), M2M_E_PROTO_REPLAY, "answered is per record");
+	r1[n1 - 1] ^= 1;
+	cr_assert_eq(redeliver(r1, n1), M2M_E_PROTO_DECRYPT, "a forged copy gets no answer");
+	r1[n1 - 1] ^= 1;
+	/* Record 2's commit failed: its resend is new again, once. */
+	proto_session_forget(&f.srv_s, 2);
+	cr_assert_eq(deliver(r2, n2), M2M_OK);
+	cr_assert_eq(deliver(r2, n2), M2M_E_PROTO_REPLAY);
+	/* Answering a record never taken marks nothing. */
+	proto_session_answered(&f.srv_s, 3);
+	cr_assert_eq(deliver(r3, n3), M2M_OK);
+	cr_assert_eq(redeliver(r3, n3), M2M_E_PROTO_REPLAY);
+	/* The answered bits move with the window. */
+	proto_session_answered(&f.srv_s, 3);
+	cr_assert_eq(deliver(r80, n80), M2M_OK);
+	cr_assert_eq(redeliver(r1, n1), M2M_E_PROTO_TOO_OLD);
+	cr_assert_eq(redeliver(r3, n3), M2M_E_PROTO_TOO_OLD);
+	proto_session_answered(&f.srv_s, 80);
+	cr_assert_eq(redeliver(r80, n80), M2M_OK);
+}
+
 Test(codec, forged_record_does_not_move_the_window)
 {
 	uint8_t r[128];

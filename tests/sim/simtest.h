@@ -44,6 +44,7 @@ struct st_resp_cfg {
 };
 struct st_resp_counts {
 	_Atomic uint64_t hellos, retries, challenges, welcomes, welcome_resends;
+	_Atomic uint64_t data_again;	/* DATA resent after a lost DATA_ACK, answered again */
 	_Atomic uint64_t data, instr_sent, instr_acked, rejected, dropped, failures;
 };
 struct st_resp;

@@ -172,14 +172,17 @@ Test(loopback, retry_and_loss_are_recovered)
 	cr_assert_eq(num(j, "errors", "total"), 0);
 	cr_assert_eq(num(j, "handshakes", "ok"), 100);
 	cr_assert_eq(num(j, "data", "ok"), 200);
+	/* Lost DATA_ACKs were answered again: every DATA taken once. */
+	cr_assert_eq(c->data, 200);
+	cr_assert_gt(c->data_again, 0);
 	cr_assert_gt(num(j, "retransmissions", NULL), 0);
 	cr_assert_gt(num(j, "retry_answered", NULL), 0);
 	cr_assert_gt(c->dropped, 0);
 	cr_assert_gt(c->retries, 0);
 	cr_assert_eq(c->failures, 0);
-	cr_log_info("responder: %llu dropped, %llu RETRY, %llu WELCOME resent",
-	    (unsigned long long)c->dropped, (unsigned long long)c->retries,
-	    (unsigned long long)c->welcome_resends);
+	cr_log_info("responder: %llu dropped, %llu RETRY, %llu WELCOME resent, %llu DATA "
+	    "answered again", (unsigned long long)c->dropped, (unsigned long long)c->retries,
+	    (unsigned long long)c->welcome_resends, (unsigned long long)c->data_again);
 	expect_saved_pseudonyms();
 	json_object_put(j);
 }
