@@ -29,7 +29,7 @@ struct hsm_pool {
 	struct hsm_req *reqs, *free, *head, *tail;
 	unsigned queue, nreqs, stop;
 	struct hsm_pool_stats st;
-	uint64_t up_gen;		/* bumped by every derive that succeeds */
+	uint64_t up_gen;		/* bumped when any worker reopens a session */
 	hsm_log_fn *log;
 	void *logarg;
 	pthread_t *tids;

@@ -39,8 +39,7 @@ set_token_ok(struct hsm_pool *p, int ok, int recovered)
 	return gen;
 }
 
-/* In the pause after a failure, unless a derive succeeded since (on any
- * worker): a token that serves others is worth asking again at once. */
+/* In the pause after a failure, unless another worker got through since. */
 static int
 pausing(struct worker *w)
 {
@@ -159,10 +158,9 @@ account(struct hsm_pool *p, const struct hsm_req *r)
 
 	pthread_mutex_lock(&p->mu);
 	p->st.in_flight--;
-	if (r->err == M2M_OK) {
+	if (r->err == M2M_OK)
 		p->st.derive_ok++;
-		p->up_gen++;
-	} else
+	else
 		p->st.derive_failed++;
 	p->st.latency_ns_sum += dt;
 	pthread_mutex_unlock(&p->mu);

@@ -49,7 +49,8 @@ void proto_session_answered(struct proto_session *s, uint64_t seq);
 void proto_session_forget(struct proto_session *s, uint64_t seq);
 /* Opens a resent record that was answered: the tag is verified, the window
  * does not move. M2M_E_PROTO_REPLAY if seq was not answered (still in
- * flight), M2M_E_PROTO_TOO_OLD beyond the window. */
+ * flight), M2M_E_PROTO_TOO_OLD beyond the window, M2M_E_PROTO_STATE if
+ * the window never took it (proto_session_open's). */
 enum m2m_err proto_session_reopen(struct proto_ctx *ctx, const struct proto_session *s,
     const struct proto_record *rec, const uint8_t *buf, uint8_t *pt, size_t cap,
     size_t *ptlen);

@@ -15,6 +15,11 @@
 #define SRV_REKEY_RECORDED	0
 #define SRV_REKEY_REFUSED	1
 
+/* Answers again per committed DATA, at most: a module resends a few
+ * times, while whoever captured a DATA could replay it without end, from
+ * any source address. */
+#define SRV_ANSWER_AGAIN_MAX	8
+
 struct srv_rec {
 	struct worker *w;
 	struct sess_entry *se;
@@ -82,15 +87,19 @@ on_commit(void *arg, enum m2m_err err, const struct db_write_result *r)
 		err = M2M_OK;
 	}
 	if (err != M2M_OK) {
-		/* Never acknowledged: the module resends the same record,
-		 * which the window must then take as new. */
-		proto_session_forget(&x->se->s, x->seq);
+		/* Never acknowledged: the module resends the same DATA, which
+		 * the window must then take as new, unless the database would
+		 * refuse it again (a module no longer active). */
+		if (x->type == PROTO_DATA && err != M2M_E_DB_REJECTED)
+			proto_session_forget(&x->se->s, x->seq);
 		srv_count_drop(&w->m, err);
 		finish(x);
 		return;
 	}
-	if (x->type == PROTO_DATA)
+	if (x->type == PROTO_DATA) {
 		proto_session_answered(&x->se->s, x->seq);
+		x->se->answers_left = SRV_ANSWER_AGAIN_MAX;
+	}
 	srv_count(&w->m, SRV_C_db_commits, 1);
 	reply(x, &ack);
 	finish(x);
@@ -123,7 +132,10 @@ write_record(struct srv_rec *x, const uint8_t *pt, size_t len)
 	dd.n_acks = d.n_acks;
 	dd.payload = d.payload;
 	dd.payload_len = d.payload_len;
-	return db_write_data(x->w->db, &dd, on_commit, x);
+	/* Not queued (queue full, database down): the resend is new. */
+	if ((err = db_write_data(x->w->db, &dd, on_commit, x)) != M2M_OK)
+		proto_session_forget(&x->se->s, x->seq);
+	return err;
 }
 
 static struct sess_entry *
@@ -163,6 +175,10 @@ answer_again(struct worker *w, struct sess_entry *se, const struct srv_pkt *p,
 	size_t len;
 	enum m2m_err err;
 
+	if (se->answers_left == 0) {
+		srv_count_drop(&w->m, M2M_E_PROTO_REPLAY);
+		return;
+	}
 	err = proto_session_reopen(w->ctx, &se->s, r, p->buf, pt, sizeof(pt), &len);
 	if (err != M2M_OK) {
 		srv_count_drop(&w->m, err);
@@ -171,7 +187,8 @@ answer_again(struct worker *w, struct sess_entry *se, const struct srv_pkt *p,
 	proto_wipe(pt, len);
 	memset(&ack, 0, sizeof(ack));
 	ack.acked_seq = r->seq;
-	se->last_active = worker_now_s();
+	/* Not last_active: a replayed record must not keep a session alive. */
+	se->answers_left--;
 	srv_count(&w->m, SRV_C_data_answered_again, 1);
 	send_ack(w, se, p->fd, &p->from, p->fromlen, PROTO_DATA_ACK, &ack);
 }
@@ -197,8 +214,14 @@ srv_on_record(struct worker *w, const struct srv_pkt *p)
 		answer_again(w, se, p, &r);
 		return;
 	}
-	if (err != M2M_OK || (x = calloc(1, sizeof(*x))) == NULL) {
-		srv_count_drop(&w->m, err != M2M_OK ? err : M2M_E_NOMEM);
+	if (err != M2M_OK) {
+		srv_count_drop(&w->m, err);
+		return;
+	}
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		if (r.type == PROTO_DATA)
+			proto_session_forget(&se->s, r.seq);
+		srv_count_drop(&w->m, M2M_E_NOMEM);
 		return;
 	}
 	*x = (struct srv_rec){ .w = w, .se = se, .from = p->from, .fromlen = p->fromlen,

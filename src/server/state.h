@@ -49,6 +49,7 @@ struct sess_entry {
 	uint32_t last_active;		/* monotonic seconds */
 	uint16_t inflight;		/* writes awaiting commit: not swept meanwhile */
 	uint8_t in_use;
+	uint8_t answers_left;		/* DATA resends still to answer (record.c) */
 	uint32_t next_free;
 };
 

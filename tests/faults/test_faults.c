@@ -135,31 +135,59 @@ wait_db_up(int mport, double want, double secs)
 	    want);
 }
 
+/* A DATA the outage kept from being stored, resent byte for byte after it:
+ * answered for its own seq, and stored once. */
+static void
+resend_after_outage(struct cli *c, const uint8_t *rec, size_t len, uint64_t seq)
+{
+	uint8_t in[PROTO_DATAGRAM_MAX], pt[PROTO_DATAGRAM_MAX];
+	struct proto_record r;
+	struct proto_ack_pt ack;
+	size_t m, ptlen;
+
+	cr_assert_eq(cli_send(c, rec, len), M2M_OK);
+	cr_assert_eq(cli_recv(c, in, sizeof(in), &m), M2M_OK, "the resend is answered");
+	cr_assert_eq(proto_record_decode(in, m, &r), M2M_OK);
+	cr_assert_eq(proto_session_open(c->ctx, &c->s, &r, in, pt, sizeof(pt), &ptlen), M2M_OK);
+	cr_assert_eq(proto_ack_pt_decode(PROTO_DATA_ACK, pt, ptlen, &ack), M2M_OK);
+	cr_assert_eq(ack.acked_seq, seq);
+	cr_assert_str_eq(st_sql("SELECT count(*) FROM reports WHERE payload = 'kept back'", 0,
+	    NULL), "1");
+}
+
 Test(faults, postgres_restart_under_load_loses_no_acknowledged_report, .timeout = 90)
 {
 	pthread_t t[PG_THREADS];
-	struct cli probe;
-	uint8_t auth[PROTO_DATAGRAM_MAX];
-	size_t n;
+	struct cli probe, early;
+	uint8_t auth[PROTO_DATAGRAM_MAX], kept[PROTO_DATAGRAM_MAX];
+	size_t n, kept_len;
+	uint64_t kept_seq;
 	unsigned during_before;
 	pid_t pid;
 	int mport;
 
 	pg.port = ft_port(1);
 	mport = pg.port + 1;
-	pg.creds = ft_enroll("creds-pg", PG_THREADS + 1);
+	pg.creds = ft_enroll("creds-pg", PG_THREADS + 2);
 	cr_assert_not_null(pg.acked = calloc(PG_ACKED_MAX, sizeof(char *)));
 	pid = ft_start_m2md("m2md-pg.conf", pg.port,
 	    "[limits]\nsource_rate = 1000000\nsource_burst = 1000000\n"
 	    "pseudonym_rate = 1000\npseudonym_burst = 1000\n");
 	for (size_t i = 0; i < PG_THREADS; i++)
 		pthread_create(&t[i], NULL, pg_load, (void *)(uintptr_t)i);
+	ft_client(&early, pg.creds, PG_THREADS + 1, pg.port);
+	cr_assert_eq(cli_handshake(&early, NULL, 0), M2M_OK);
 	sleep(3);
 	atomic_store(&pg.phase, DURING);
 	pg_ctl("stop");
 	/* Down: the load goes on failing; what needs no database still works. */
 	sleep(1);
 	wait_db_up(mport, 0, 10);
+	early.timeout_ms = 500;
+	cr_assert_eq(cli_data(&early, (const uint8_t *)"kept back", 9, &kept_seq), M2M_E_IO,
+	    "no DATA_ACK while the database is down");
+	memcpy(kept, early.last, early.last_len);
+	kept_len = early.last_len;
 	ft_client(&probe, pg.creds, PG_THREADS, pg.port);
 	cr_assert_eq(cli_hello(&probe, NULL, 0, auth, &n), M2M_OK,
 	    "HELLO answered with a CHALLENGE while the database is down");
@@ -167,6 +195,9 @@ Test(faults, postgres_restart_under_load_loses_no_acknowledged_report, .timeout 
 	sleep(2);
 	pg_ctl("start");
 	wait_db_up(mport, 2, 20);
+	early.timeout_ms = 5000;
+	resend_after_outage(&early, kept, kept_len, kept_seq);
+	cli_close(&early);
 	during_before = pg.by_phase[DURING];
 	atomic_store(&pg.phase, AFTER);
 	sleep(3);

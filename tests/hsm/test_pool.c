@@ -134,15 +134,18 @@ Test(hsm_pool, unknown_key_id_rejected_without_hsm)
 	hsm_pool_free(p);
 }
 
-/* Submits until one succeeds: the pool retries the token with a pause. */
+/* Submits until a round of 16 (8 at a time, more than the pool's threads)
+ * all succeed: the pool retries the token with a pause, and a thread still
+ * in its pause fails requests with the reason of its last failure, which
+ * a later step must not mistake for its own. */
 static void
 wait_recovered(struct drv *d)
 {
 	int i;
 
 	for (i = 0; i < 300; i++) {
-		drv_run(d, 1, 1);
-		if (d->ok == 1)
+		drv_run(d, 16, 8);
+		if (d->ok == 16)
 			return;
 		usleep(10000);
 	}

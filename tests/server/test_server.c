@@ -143,7 +143,8 @@ Test(server, wrong_pseudonym_is_refused)
 }
 
 /* A lost WELCOME or DATA_ACK: the module resends the same bytes and gets
- * its answer, and nothing is stored twice. A forged copy gets nothing. */
+ * its answer, and nothing is stored twice. A forged copy gets nothing,
+ * and endless copies get a bounded number of answers. */
 Test(server, resent_auth_and_data_are_answered_not_stored_twice)
 {
 	struct cli c;
@@ -187,6 +188,17 @@ Test(server, resent_auth_and_data_are_answered_not_stored_twice)
 	cr_assert_eq(cli_send(&c, rec, rl), M2M_OK);
 	cr_assert_eq(cli_recv(&c, in, sizeof(in), &m), M2M_E_IO);
 	cr_assert_eq(st_metric(MPORT, "m2md_drops_total", "M2M_E_PROTO_DECRYPT"), forged + 1);
+	/* Eight answers per committed DATA (one given above), then none: a
+	 * captured DATA replayed without end gets no more. */
+	rec[rl - 1] ^= 1;
+	for (int i = 1; i < 8; i++) {
+		cr_assert_eq(cli_send(&c, rec, rl), M2M_OK);
+		cr_assert_eq(cli_recv(&c, in, sizeof(in), &m), M2M_OK, "answer %d", i + 1);
+	}
+	cr_assert_eq(cli_send(&c, rec, rl), M2M_OK);
+	cr_assert_eq(cli_recv(&c, in, sizeof(in), &m), M2M_E_IO);
+	cr_assert_eq(st_metric(MPORT, "m2md_data_answered_again_total", NULL), again + 8);
+	cr_assert_eq(reports_of(&c), reports + 1);
 	/* The session goes on. */
 	c.timeout_ms = 5000;
 	cr_assert_eq(cli_data(&c, (const uint8_t *)"e", 1, &seq), M2M_OK);
