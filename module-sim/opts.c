@@ -14,7 +14,7 @@
 enum {
 	OPT_SERVER = 256, OPT_CREDS, OPT_THREADS, OPT_CONC, OPT_RATE, OPT_DURATION, OPT_COUNT,
 	OPT_DATA, OPT_INTERVAL, OPT_PAYLOAD, OPT_RAMP, OPT_RETRIES, OPT_TIMEOUT, OPT_JSON,
-	OPT_QUIET, OPT_NOSAVE, OPT_VERSION,
+	OPT_QUIET, OPT_NOSAVE, OPT_VERSION, OPT_LOSS,
 };
 
 static const struct option longopts[] = {
@@ -31,6 +31,7 @@ static const struct option longopts[] = {
 	{ "ramp-up", required_argument, NULL, OPT_RAMP },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "loss", required_argument, NULL, OPT_LOSS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "no-save", no_argument, NULL, OPT_NOSAVE },
@@ -56,6 +57,7 @@ sim_usage(FILE *fp)
 	    "  --ramp-up S         reach full concurrency or rate linearly over S seconds\n"
 	    "  --retries N         retransmissions before giving up (default 4)\n"
 	    "  --timeout MS        first retransmission timeout, doubling (default 200)\n"
+	    "  --loss PERCENT      lose that share of datagrams each way, as a bad link would\n"
 	    "  --json              final report as JSON on stdout\n"
 	    "  --quiet             no progress lines\n"
 	    "  --no-save           do not write the new pseudonyms back to FILE\n");
@@ -169,6 +171,7 @@ set_option(struct sim_opts *o, int id, const char *arg, char *d, size_t dl)
 		r = uopt("--timeout", arg, 1, 60000, &v, d, dl);
 		o->timeout_ms = (unsigned)v;
 		break;
+	case OPT_LOSS: r = dopt("--loss", arg, 0, 50, &o->loss, d, dl); break;
 	case OPT_JSON: o->json = 1; break;
 	case OPT_QUIET: o->quiet = 1; break;
 	case OPT_NOSAVE: o->no_save = 1; break;

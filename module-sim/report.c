@@ -36,7 +36,7 @@ void
 sim_stats_add(struct sim_stats *dst, const struct sim_stats *src)
 {
 	ADD(hs_started), ADD(hs_ok), ADD(data_sent), ADD(data_ok);
-	ADD(retransmits), ADD(retry_msgs), ADD(ignored), ADD(inflight), ADD(unstarted);
+	ADD(retransmits), ADD(retry_msgs), ADD(ignored), ADD(inflight), ADD(unstarted), ADD(lost);
 	for (int k = 0; k < SIM_ERR_COUNT; k++)
 		ADD(err[k]);
 	sim_hist_merge(&dst->hs_lat, &src->hs_lat);
@@ -109,7 +109,10 @@ describe_load(FILE *fp, const struct sim_opts *o)
 		fprintf(fp, ", long-lived: DATA every %u ms", o->interval_ms);
 	if (o->data > 0)
 		fprintf(fp, ", %u DATA per session", o->data);
-	fprintf(fp, ", payload %u bytes\n", o->payload);
+	fprintf(fp, ", payload %u bytes", o->payload);
+	if (o->loss > 0)
+		fprintf(fp, ", %g%% of datagrams lost each way", o->loss);
+	fprintf(fp, "\n");
 }
 
 static void
@@ -129,6 +132,8 @@ report_text(FILE *fp, const struct sim_opts *o, const struct sim_addr *a,
 	    "arrivals not started %llu)\n", (unsigned long long)SIM_GET(s->retransmits),
 	    (unsigned long long)SIM_GET(s->retry_msgs), (unsigned long long)SIM_GET(s->ignored),
 	    (unsigned long long)SIM_GET(s->unstarted));
+	if (o->loss > 0)
+		fprintf(fp, "lost (--loss)     %llu datagrams\n", (unsigned long long)SIM_GET(s->lost));
 	fprintf(fp, "errors            %llu", (unsigned long long)sim_stats_errors(s));
 	for (int k = 0; k < SIM_ERR_COUNT; k++)
 		fprintf(fp, "%s%s %llu", k == 0 ? " (" : ", ", sim_errkind_name(k),
@@ -156,9 +161,10 @@ json_config(FILE *fp, const struct sim_opts *o, const struct sim_addr *a)
 	fprintf(fp, "  \"config\": {\"mode\": \"%s\", \"threads\": %u, \"concurrency\": %u, "
 	    "\"rate\": %g, \"duration_s\": %g, \"count\": %llu, \"data\": %u, "
 	    "\"interval_ms\": %u, \"payload\": %u, \"ramp_up_s\": %g, \"retries\": %u, "
-	    "\"timeout_ms\": %u},\n", o->rate > 0 ? "open" : "closed", o->threads,
-	    (unsigned)o->inflight_cap, o->rate, o->duration, (unsigned long long)o->count, o->data,
-	    o->interval_ms, o->payload, o->ramp_up, o->retries, o->timeout_ms);
+	    "\"timeout_ms\": %u, \"loss_percent\": %g},\n", o->rate > 0 ? "open" : "closed",
+	    o->threads, (unsigned)o->inflight_cap, o->rate, o->duration,
+	    (unsigned long long)o->count, o->data, o->interval_ms, o->payload, o->ramp_up,
+	    o->retries, o->timeout_ms, o->loss);
 }
 
 static void
@@ -175,9 +181,11 @@ report_json(FILE *fp, const struct sim_opts *o, const struct sim_addr *a,
 	    (unsigned long long)SIM_GET(s->data_sent), (unsigned long long)SIM_GET(s->data_ok),
 	    (double)SIM_GET(s->data_ok) / el);
 	fprintf(fp, "  \"retransmissions\": %llu,\n  \"retry_answered\": %llu,\n"
-	    "  \"ignored_datagrams\": %llu,\n  \"arrivals_not_started\": %llu,\n",
+	    "  \"ignored_datagrams\": %llu,\n  \"arrivals_not_started\": %llu,\n"
+	    "  \"lost_datagrams\": %llu,\n",
 	    (unsigned long long)SIM_GET(s->retransmits), (unsigned long long)SIM_GET(s->retry_msgs),
-	    (unsigned long long)SIM_GET(s->ignored), (unsigned long long)SIM_GET(s->unstarted));
+	    (unsigned long long)SIM_GET(s->ignored), (unsigned long long)SIM_GET(s->unstarted),
+	    (unsigned long long)SIM_GET(s->lost));
 	fprintf(fp, "  \"errors\": {\"total\": %llu", (unsigned long long)sim_stats_errors(s));
 	for (int k = 0; k < SIM_ERR_COUNT; k++)
 		fprintf(fp, ", \"%s\": %llu", sim_errkind_name(k),

@@ -31,6 +31,7 @@ struct sim_opts {
 	double ramp_up;
 	unsigned retries;
 	unsigned timeout_ms;
+	double loss;			/* percent of datagrams lost each way */
 	int json, quiet, no_save;
 	uint64_t inflight_cap;		/* set by main: sessions in flight at most */
 };
@@ -56,7 +57,7 @@ const char *sim_errkind_name(enum sim_errkind k);
 /* One thread's counters: written by it, read by the progress line. */
 struct sim_stats {
 	_Atomic uint64_t hs_started, hs_ok, data_sent, data_ok;
-	_Atomic uint64_t retransmits, retry_msgs, ignored, inflight, unstarted;
+	_Atomic uint64_t retransmits, retry_msgs, ignored, inflight, unstarted, lost;
 	_Atomic uint64_t err[SIM_ERR_COUNT];
 	struct sim_hist hs_lat, data_lat;
 };

@@ -285,6 +285,7 @@ sim_thread_new(struct sim_thread **out, struct sim_run *run, unsigned index, cha
 	t->run = run;
 	t->o = o;
 	t->index = index;
+	t->loss_rng = 0x9e3779b97f4a7c15ull * (index + 1);	/* xorshift: never 0 */
 	sim_stats_init(&t->stats);
 	fill_payload(t);
 	t->quota = o->count != 0 ? share(o->count, o->threads, index) : 0;

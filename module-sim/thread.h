@@ -51,6 +51,7 @@ struct sim_thread {
 	uint64_t quota, started;	/* quota 0: no --count */
 	double rate;			/* this thread's share, open loop */
 	int draining;
+	uint64_t loss_rng;		/* --loss: which datagrams are lost */
 	uint8_t payload[SIM_PAYLOAD_MAX];
 	struct sim_stats stats;
 };

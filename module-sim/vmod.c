@@ -22,10 +22,29 @@ arm(struct sim_slot *sl)
 	evtimer_add(sl->tm, &tv);
 }
 
+/* --loss: whether this datagram is lost on the way. Not a secret: a
+ * xorshift per thread, seeded by the thread's index, so a run repeats. */
+static int
+lost(struct sim_thread *t)
+{
+	uint64_t x = t->loss_rng;
+
+	if (t->o->loss == 0)
+		return 0;
+	x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+	t->loss_rng = x;
+	if ((double)(x >> 11) * 0x1p-53 * 100 >= t->o->loss)
+		return 0;
+	SIM_INC(t->stats.lost);
+	return 1;
+}
+
 /* A send error is counted; the retransmission timer recovers from it. */
 static void
 send_last(struct sim_slot *sl)
 {
+	if (lost(sl->t))
+		return;
 	if (send(sl->fd, sl->last, sl->last_len, 0) >= 0)
 		return;
 	if (errno == ECONNREFUSED)
@@ -317,7 +336,8 @@ sim_vmod_on_read(evutil_socket_t fd, short what, void *arg)
 				SIM_INC(sl->t->stats.err[SIM_ERR_SEND]);
 			return;
 		}
-		dispatch(sl, buf, (size_t)n);
+		if (!lost(sl->t))
+			dispatch(sl, buf, (size_t)n);
 	}
 }
 

@@ -68,6 +68,8 @@ Test(args, numbers_out_of_range)
 	    "2000");
 	USAGE("--retries: expected a whole number from 0 to 20", SRV, "--retries", "99");
 	USAGE("--timeout: expected a whole number from 1 to 60000", SRV, "--timeout", "0");
+	USAGE("--loss: expected a non-negative number of at most 50", SRV, "--loss", "60");
+	USAGE("--loss: expected a non-negative number of at most 50", SRV, "--loss", "-1");
 	USAGE("--interval: expected a whole number", SRV, "--interval", "");
 	USAGE("--ramp-up: expected a non-negative number", SRV, "--ramp-up", "-1");
 }
