@@ -57,6 +57,27 @@ fail:
 }
 
 enum m2m_err
+proto_srv_hello_again(struct proto_ctx *ctx, const struct proto_srv_hs *hs,
+    const uint8_t *hello, size_t hello_len, uint8_t *out, size_t cap, size_t *outlen)
+{
+	struct proto_challenge c;
+	uint8_t e_s[PROTO_POINT_LEN], th2[PROTO_HASH_LEN];
+	enum m2m_err err;
+
+	if (hs->state != PROTO_SRV_HS_OPEN)
+		return M2M_E_PROTO_STATE;
+	if ((err = proto_p256_public(ctx, hs->e_s_priv, PROTO_SCALAR_LEN, e_s)) != M2M_OK)
+		return err;
+	c.token = hs->token;
+	c.e_s = e_s;
+	if ((err = proto_challenge_encode(&c, out, cap, outlen)) != M2M_OK ||
+	    (err = proto_sha256(hello, hello_len, out, *outlen, NULL, 0, th2)) != M2M_OK)
+		return err;
+	/* TH2 binds the first HELLO's bytes: any other HELLO is not its resend. */
+	return proto_ct_equal(th2, hs->th2, PROTO_HASH_LEN) ? M2M_OK : M2M_E_PROTO_STATE;
+}
+
+enum m2m_err
 proto_srv_auth_start(struct proto_srv_auth *a, struct proto_srv_hs *hs,
     const uint8_t *pkt, size_t len)
 {

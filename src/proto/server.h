@@ -47,6 +47,14 @@ enum m2m_err proto_srv_hello(struct proto_ctx *ctx, const struct proto_srv_key *
     size_t n_keys, uint16_t route, const uint8_t *hello, size_t hello_len,
     struct proto_srv_hs *hs, uint8_t *out, size_t cap, size_t *outlen);
 
+/* The same HELLO again while hs is open (its CHALLENGE was lost): the same
+ * CHALLENGE, rebuilt from hs (E_s from e_s, one fixed-base multiplication
+ * instead of a square root and a key generation), and no second entry.
+ * M2M_E_PROTO_STATE for any other HELLO (TH2 tells) or an entry no longer
+ * open: the caller treats it as a new HELLO. */
+enum m2m_err proto_srv_hello_again(struct proto_ctx *ctx, const struct proto_srv_hs *hs,
+    const uint8_t *hello, size_t hello_len, uint8_t *out, size_t cap, size_t *outlen);
+
 /* What the database holds on a module, as the server role needs it. */
 struct proto_module_rec {
 	int active;			/* status is active */

@@ -250,7 +250,7 @@ settle_entry(struct srv_auth *x, const uint8_t *welcome, size_t len)
 	proto_srv_hs_settle(&e->hs, M2M_OK);
 	/* A WELCOME too long to keep (many instructions) is not resent: the
 	 * module starts over, and its unconfirmed instructions go again. */
-	ho_keep_welcome(e, welcome, len, x->tag);
+	ho_keep_welcome(&x->w->ho, e, welcome, len, x->tag);
 }
 
 static void

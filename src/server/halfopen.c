@@ -1,6 +1,7 @@
 /* Half-open handshakes between CHALLENGE and AUTH. Every entry lives the
  * same time, so a ring allocated in arrival order expires from its head;
- * entries ended early leave holes that the head reclaims. */
+ * entries ended early leave holes that the head reclaims. Found by token,
+ * and by E_m so that a retransmitted HELLO costs no second entry. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -15,8 +16,15 @@ ho_init(struct halfopen *h, size_t cap)
 	if ((h->ring = calloc(cap, sizeof(*h->ring))) == NULL)
 		return M2M_E_NOMEM;
 	h->cap = cap;
-	return srv_table_init(&h->table, cap, offsetof(struct ho_entry, hs.token),
-	    PROTO_TOKEN_LEN);
+	/* E_m is kept uncompressed: its X follows the 0x04 byte. */
+	if (srv_table_init(&h->table, cap, offsetof(struct ho_entry, hs.token),
+	    PROTO_TOKEN_LEN) != M2M_OK ||
+	    srv_table_init(&h->by_em, cap, offsetof(struct ho_entry, hs.e_m) + 1,
+	    PROTO_POINT_LEN - 1) != M2M_OK) {
+		ho_free(h);
+		return M2M_E_NOMEM;
+	}
+	return M2M_OK;
 }
 
 void
@@ -27,6 +35,7 @@ ho_free(struct halfopen *h)
 			ho_remove(h, &h->ring[i]);
 	free(h->ring);
 	srv_table_free(&h->table);
+	srv_table_free(&h->by_em);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -48,6 +57,10 @@ ho_commit(struct halfopen *h, struct ho_entry *e, uint32_t expires)
 
 	if ((err = srv_table_put(&h->table, e)) != M2M_OK)
 		return err;
+	/* A second HELLO with the same E_m but other bytes (a cookie added
+	 * after RETRY, or someone else's) has its own entry, not indexed. */
+	e->by_hello = srv_table_get(&h->by_em, e->hs.e_m + 1) == NULL &&
+	    srv_table_put(&h->by_em, e) == M2M_OK;
 	e->expires = expires;
 	e->in_use = 1;
 	h->tail++;
@@ -60,12 +73,27 @@ ho_find(struct halfopen *h, const uint8_t token[PROTO_TOKEN_LEN])
 	return srv_table_get(&h->table, token);
 }
 
+struct ho_entry *
+ho_find_hello(struct halfopen *h, const uint8_t e_m[PROTO_POINT_LEN])
+{
+	return srv_table_get(&h->by_em, e_m + 1);
+}
+
+static void
+unindex_hello(struct halfopen *h, struct ho_entry *e)
+{
+	if (e->by_hello)
+		srv_table_del(&h->by_em, e);
+	e->by_hello = 0;
+}
+
 void
 ho_remove(struct halfopen *h, struct ho_entry *e)
 {
 	if (!e->in_use)
 		return;
 	srv_table_del(&h->table, e);
+	unindex_hello(h, e);
 	proto_wipe(e, sizeof(*e));
 }
 
@@ -87,10 +115,12 @@ ho_expire(struct halfopen *h, uint32_t now)
 #define DONE_AREA_LEN	(sizeof(struct proto_srv_hs) - DONE_AREA_OFF)
 
 int
-ho_keep_welcome(struct ho_entry *e, const uint8_t *welcome, size_t len, const uint8_t tag[8])
+ho_keep_welcome(struct halfopen *h, struct ho_entry *e, const uint8_t *welcome, size_t len,
+    const uint8_t tag[8])
 {
 	uint8_t *area = (uint8_t *)&e->hs + DONE_AREA_OFF;
 
+	unindex_hello(h, e);		/* E_m, its key there, is overwritten */
 	proto_wipe(area, DONE_AREA_LEN);
 	e->welcome_len = 0;
 	if (len > DONE_AREA_LEN || len > UINT8_MAX)
@@ -110,7 +140,8 @@ ho_welcome(const struct ho_entry *e)
 size_t
 ho_bytes_per_entry(const struct halfopen *h)
 {
-	return sizeof(*h->ring) + (h->table.mask + 1) * sizeof(void *) / h->cap;
+	return sizeof(*h->ring) +
+	    (h->table.mask + 1 + h->by_em.mask + 1) * sizeof(void *) / h->cap;
 }
 
 size_t

@@ -1,5 +1,6 @@
 /* HELLO: answered with a CHALLENGE and a half-open entry, or, under load
- * or from a source over its rate, with a stateless RETRY cookie. */
+ * or from a source over its rate, with a stateless RETRY cookie; the same
+ * HELLO again gets the same CHALLENGE again. */
 #include "config.h"
 
 #include "src/server/log.h"
@@ -61,6 +62,13 @@ srv_on_hello(struct worker *w, const struct srv_pkt *p)
 	}
 	if (!admit(w, p, &h))
 		return;
+	if ((e = ho_find_hello(&w->ho, h.e_m)) != NULL &&
+	    proto_srv_hello_again(w->ctx, &e->hs, p->buf, p->len, out, sizeof(out), &n) ==
+	    M2M_OK) {
+		srv_count(&w->m, SRV_C_challenge_resent, 1);
+		worker_send(w, p->fd, (const struct sockaddr *)&p->from, p->fromlen, out, n);
+		return;
+	}
 	if ((e = ho_next(&w->ho)) == NULL) {
 		srv_count_drop(&w->m, M2M_E_FULL);
 		return;

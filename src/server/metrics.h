@@ -19,6 +19,7 @@
 	X(hello, "HELLO messages accepted for an answer") \
 	X(retry_sent, "RETRY messages sent (load or source rate)") \
 	X(challenge_sent, "CHALLENGE messages sent") \
+	X(challenge_resent, "CHALLENGE sent again for a retransmitted HELLO (no second entry)") \
 	X(handshakes_started, "AUTH messages that passed the token check") \
 	X(handshakes_completed, "handshakes committed and answered with WELCOME") \
 	X(welcome_resent, "WELCOME resent for a retransmitted AUTH") \

@@ -15,13 +15,14 @@ struct ho_entry {
 	uint8_t in_use;
 	uint8_t auth_tag[8];		/* of the AUTH that completed */
 	uint8_t welcome_len;		/* 0: no WELCOME kept */
+	uint8_t by_hello;		/* findable by its E_m (ho_find_hello) */
 };
 
 /* Once the handshake is done its secrets are wiped, and the WELCOME is kept
  * in their place to answer a retransmitted AUTH: no allocation, so an
  * entry costs the same whatever its state. 0 when it does not fit. */
-int ho_keep_welcome(struct ho_entry *e, const uint8_t *welcome, size_t len,
-    const uint8_t tag[8]);
+int ho_keep_welcome(struct halfopen *h, struct ho_entry *e, const uint8_t *welcome,
+    size_t len, const uint8_t tag[8]);
 const uint8_t *ho_welcome(const struct ho_entry *e);
 /* Bytes the table holds per entry it can hold (slab, ring, hash slots). */
 size_t ho_bytes_per_entry(const struct halfopen *h);
@@ -30,7 +31,8 @@ struct halfopen {
 	struct ho_entry *ring;
 	size_t cap;
 	uint64_t head, tail;		/* ring[head % cap] is the oldest */
-	struct srv_table table;
+	struct srv_table table;		/* by token */
+	struct srv_table by_em;		/* by the X of E_m, to answer a HELLO again */
 };
 
 enum m2m_err ho_init(struct halfopen *h, size_t cap);
@@ -39,6 +41,9 @@ void ho_free(struct halfopen *h);
 struct ho_entry *ho_next(struct halfopen *h);
 enum m2m_err ho_commit(struct halfopen *h, struct ho_entry *e, uint32_t expires);
 struct ho_entry *ho_find(struct halfopen *h, const uint8_t token[PROTO_TOKEN_LEN]);
+/* The entry a HELLO with this E_m (compressed, as on the wire) made, while
+ * it holds E_m: a retransmitted HELLO gets its CHALLENGE again. */
+struct ho_entry *ho_find_hello(struct halfopen *h, const uint8_t e_m[PROTO_POINT_LEN]);
 void ho_remove(struct halfopen *h, struct ho_entry *e);
 void ho_expire(struct halfopen *h, uint32_t now);
 size_t ho_count(const struct halfopen *h);

@@ -200,6 +200,35 @@ Test(handshake, replayed_auth_is_refused)
 	cr_assert_eq(proto_srv_auth_start(&b, &shs, auth, al), M2M_E_PROTO_STATE);
 }
 
+/* A HELLO received again while its entry is open gets the very CHALLENGE
+ * it got first; any other HELLO, or a later one, does not. */
+Test(handshake, hello_again_gets_the_same_challenge)
+{
+	struct proto_mod_hs mhs;
+	struct proto_srv_hs shs;
+	uint8_t hello[PROTO_DATAGRAM_MAX], ch[PROTO_DATAGRAM_MAX], again[PROTO_DATAGRAM_MAX];
+	size_t hl, cl, al;
+
+	cr_assert_eq(proto_mod_hello(ctx, &mhs, &w.creds, hello, sizeof(hello), &hl), M2M_OK);
+	cr_assert_eq(proto_srv_hello(ctx, &w.key, 1, 0, hello, hl, &shs, ch, sizeof(ch), &cl),
+	    M2M_OK);
+	cr_assert_eq(proto_srv_hello_again(ctx, &shs, hello, hl, again, sizeof(again), &al),
+	    M2M_OK);
+	cr_assert_eq(al, cl);
+	cr_assert_arr_eq(again, ch, cl);
+	for (size_t i = 0; i < hl; i++) {
+		hello[i] ^= 0x40;
+		cr_assert_eq(proto_srv_hello_again(ctx, &shs, hello, hl, again, sizeof(again),
+		    &al), M2M_E_PROTO_STATE, "byte %zu changed", i);
+		hello[i] ^= 0x40;
+	}
+	cr_assert_eq(proto_srv_hello_again(ctx, &shs, hello, hl - 1, again, sizeof(again), &al),
+	    M2M_E_PROTO_STATE);
+	shs.state = PROTO_SRV_HS_BUSY;
+	cr_assert_eq(proto_srv_hello_again(ctx, &shs, hello, hl, again, sizeof(again), &al),
+	    M2M_E_PROTO_STATE, "the AUTH is being served");
+}
+
 Test(handshake, attempts_per_token_are_bounded)
 {
 	struct proto_mod_hs mhs;

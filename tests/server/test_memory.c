@@ -47,7 +47,7 @@ Test(memory, a_done_entry_keeps_its_welcome_in_place)
 	memset(e->hs.token, 0xab, PROTO_TOKEN_LEN);
 	cr_assert_eq(ho_commit(&ho, e, 100), M2M_OK);
 	e->hs.state = PROTO_SRV_HS_DONE;
-	cr_assert(ho_keep_welcome(e, welcome, sizeof(welcome), tag));
+	cr_assert(ho_keep_welcome(&ho, e, welcome, sizeof(welcome), tag));
 	cr_assert_eq(ho_find(&ho, e->hs.token), e, "the token still finds it");
 	cr_assert_arr_eq(ho_welcome(e), welcome, sizeof(welcome));
 	ho_expire(&ho, 99);

@@ -208,6 +208,37 @@ Test(server, resent_auth_and_data_are_answered_not_stored_twice)
 	cli_close(&c);
 }
 
+/* A lost CHALLENGE: the HELLO resent as it was gets the same CHALLENGE,
+ * from the entry the first one made, and the AUTH built on it completes. */
+Test(server, resent_hello_gets_the_same_challenge)
+{
+	struct cli c;
+	uint8_t auth[PROTO_DATAGRAM_MAX], in[PROTO_DATAGRAM_MAX], hello[PROTO_DATAGRAM_MAX];
+	size_t n, m, hl;
+	double resent;
+
+	st_client(&c, 11, st_port());
+	resent = st_metric(MPORT, "m2md_challenge_resent_total", NULL);
+	cr_assert_eq(cli_hello(&c, (const uint8_t *)"h", 1, auth, &n), M2M_OK);
+	memcpy(hello, c.hs.hello, c.hs.hello_len);	/* the module forgets it at WELCOME */
+	hl = c.hs.hello_len;
+	cr_assert_eq(cli_send(&c, hello, hl), M2M_OK);
+	cr_assert_eq(cli_recv(&c, in, sizeof(in), &m), M2M_OK);
+	cr_assert_eq(in[1], PROTO_CHALLENGE);
+	cr_assert_arr_eq(in + PROTO_HDR_LEN, auth + PROTO_HDR_LEN, PROTO_TOKEN_LEN,
+	    "the token of the first CHALLENGE");
+	cr_assert_eq(st_metric(MPORT, "m2md_challenge_resent_total", NULL), resent + 1);
+	cr_assert_eq(cli_auth(&c, auth, n), M2M_OK);
+	/* Its entry answered the AUTH: the same HELLO now is not answered
+	 * from it (a module never sends it again after its AUTH). */
+	cr_assert_eq(cli_send(&c, hello, hl), M2M_OK);
+	cr_assert_eq(cli_recv(&c, in, sizeof(in), &m), M2M_OK);
+	cr_assert_eq(in[1], PROTO_CHALLENGE);
+	cr_assert_arr_neq(in + PROTO_HDR_LEN, auth + PROTO_HDR_LEN, PROTO_TOKEN_LEN);
+	cr_assert_eq(st_metric(MPORT, "m2md_challenge_resent_total", NULL), resent + 1);
+	cli_close(&c);
+}
+
 /* Garbage, unknown tokens, unknown sessions and unknown pseudonyms: all
  * dropped, none costs an HSM operation. */
 Test(server, cheap_rejections_cost_no_hsm_operation)
