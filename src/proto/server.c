@@ -74,7 +74,10 @@ proto_srv_hello_again(struct proto_ctx *ctx, const struct proto_srv_hs *hs,
 	    (err = proto_sha256(hello, hello_len, out, *outlen, NULL, 0, th2)) != M2M_OK)
 		return err;
 	/* TH2 binds the first HELLO's bytes: any other HELLO is not its resend. */
-	return proto_ct_equal(th2, hs->th2, PROTO_HASH_LEN) ? M2M_OK : M2M_E_PROTO_STATE;
+	if (proto_ct_equal(th2, hs->th2, PROTO_HASH_LEN))
+		return M2M_OK;
+	proto_wipe(out, *outlen);
+	return M2M_E_PROTO_STATE;
 }
 
 enum m2m_err

@@ -3,6 +3,8 @@
  * HELLO again gets the same CHALLENGE again. */
 #include "config.h"
 
+#include <string.h>
+
 #include "src/server/log.h"
 #include "src/server/srv.h"
 
@@ -47,12 +49,42 @@ admit(struct worker *w, const struct srv_pkt *p, const struct proto_hello *h)
 	return 0;
 }
 
+/* What a resent HELLO must match before the CHALLENGE is rebuilt (a
+ * fixed-base multiplication): the same bytes from the same address and
+ * port, so a lookalike costs one hash and nobody else gets the token. */
+static void
+hello_tag(const struct srv_pkt *p, uint8_t tag[8])
+{
+	uint8_t addr[18], h[PROTO_HASH_LEN];
+	size_t alen = net_addr_bytes(&p->from, addr, 1);
+
+	proto_sha256(addr, alen, p->buf, p->len, NULL, 0, h);
+	memcpy(tag, h, 8);
+}
+
+/* The same HELLO again while its entry is open: its CHALLENGE was lost. */
+static int
+answered_again(struct worker *w, const struct srv_pkt *p, const struct proto_hello *h,
+    const uint8_t tag[8])
+{
+	struct ho_entry *e = ho_find_hello(&w->ho, h->e_m);
+	uint8_t out[PROTO_DATAGRAM_MAX];
+	size_t n;
+
+	if (e == NULL || !proto_ct_equal(tag, e->hello_tag, 8) ||
+	    proto_srv_hello_again(w->ctx, &e->hs, p->buf, p->len, out, sizeof(out), &n) != M2M_OK)
+		return 0;
+	srv_count(&w->m, SRV_C_challenge_resent, 1);
+	worker_send(w, p->fd, (const struct sockaddr *)&p->from, p->fromlen, out, n);
+	return 1;
+}
+
 void
 srv_on_hello(struct worker *w, const struct srv_pkt *p)
 {
 	struct proto_hello h;
 	struct ho_entry *e;
-	uint8_t out[PROTO_DATAGRAM_MAX];
+	uint8_t out[PROTO_DATAGRAM_MAX], tag[8];
 	size_t n;
 	enum m2m_err err;
 
@@ -62,19 +94,16 @@ srv_on_hello(struct worker *w, const struct srv_pkt *p)
 	}
 	if (!admit(w, p, &h))
 		return;
-	if ((e = ho_find_hello(&w->ho, h.e_m)) != NULL &&
-	    proto_srv_hello_again(w->ctx, &e->hs, p->buf, p->len, out, sizeof(out), &n) ==
-	    M2M_OK) {
-		srv_count(&w->m, SRV_C_challenge_resent, 1);
-		worker_send(w, p->fd, (const struct sockaddr *)&p->from, p->fromlen, out, n);
+	hello_tag(p, tag);
+	if (answered_again(w, p, &h, tag))
 		return;
-	}
 	if ((e = ho_next(&w->ho)) == NULL) {
 		srv_count_drop(&w->m, M2M_E_FULL);
 		return;
 	}
 	err = proto_srv_hello(w->ctx, w->srv->keys, w->srv->n_keys, srv_route_of(w), p->buf,
 	    p->len, &e->hs, out, sizeof(out), &n);
+	memcpy(e->hello_tag, tag, sizeof(tag));
 	if (err == M2M_OK)
 		err = ho_commit(&w->ho, e, worker_now_s() + w->srv->cfg->half_open_timeout_s);
 	if (err != M2M_OK) {

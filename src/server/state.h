@@ -16,6 +16,7 @@ struct ho_entry {
 	uint8_t auth_tag[8];		/* of the AUTH that completed */
 	uint8_t welcome_len;		/* 0: no WELCOME kept */
 	uint8_t by_hello;		/* findable by its E_m (ho_find_hello) */
+	uint8_t hello_tag[8];		/* SHA-256(source address || HELLO), cut */
 };
 
 /* Once the handshake is done its secrets are wiped, and the WELCOME is kept

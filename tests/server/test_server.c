@@ -208,8 +208,9 @@ Test(server, resent_auth_and_data_are_answered_not_stored_twice)
 	cli_close(&c);
 }
 
-/* A lost CHALLENGE: the HELLO resent as it was gets the same CHALLENGE,
- * from the entry the first one made, and the AUTH built on it completes. */
+/* A lost CHALLENGE: the HELLO resent as it was, from where it came, gets
+ * the same CHALLENGE from the entry the first one made, and the AUTH built
+ * on it completes. */
 Test(server, resent_hello_gets_the_same_challenge)
 {
 	struct cli c;
@@ -227,6 +228,14 @@ Test(server, resent_hello_gets_the_same_challenge)
 	cr_assert_eq(in[1], PROTO_CHALLENGE);
 	cr_assert_arr_eq(in + PROTO_HDR_LEN, auth + PROTO_HDR_LEN, PROTO_TOKEN_LEN,
 	    "the token of the first CHALLENGE");
+	cr_assert_eq(st_metric(MPORT, "m2md_challenge_resent_total", NULL), resent + 1);
+	/* The same bytes from another port: not its resend, so a new entry
+	 * and token (whoever only saw the HELLO does not get the token). */
+	cr_assert_eq(cli_rebind(&c), M2M_OK);
+	cr_assert_eq(cli_send(&c, hello, hl), M2M_OK);
+	cr_assert_eq(cli_recv(&c, in, sizeof(in), &m), M2M_OK);
+	cr_assert_eq(in[1], PROTO_CHALLENGE);
+	cr_assert_arr_neq(in + PROTO_HDR_LEN, auth + PROTO_HDR_LEN, PROTO_TOKEN_LEN);
 	cr_assert_eq(st_metric(MPORT, "m2md_challenge_resent_total", NULL), resent + 1);
 	cr_assert_eq(cli_auth(&c, auth, n), M2M_OK);
 	/* Its entry answered the AUTH: the same HELLO now is not answered
