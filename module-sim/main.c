@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/thread.h>
 
@@ -132,13 +133,26 @@ supervise(struct sim_thread **t, unsigned n, const struct sim_run *run,
 	}
 }
 
+static double
+cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Threads are made in turn, each preparing its share of --precompute;
+ * the clock starts after the last one. */
 static int
-run_threads(struct sim_run *run, struct sim_stats *total, double *elapsed, char *d,
+run_threads(struct sim_run *run, struct sim_stats *total, struct sim_times *tm, char *d,
     size_t dl)
 {
 	const struct sim_opts *o = run->o;
 	struct sim_thread **t;
 	unsigned started = 0;
+	uint64_t made_ns = sim_now_ns();
+	double cpu0;
 	int rc = 0;
 
 	if ((t = calloc(o->threads, sizeof(*t))) == NULL) {
@@ -149,6 +163,11 @@ run_threads(struct sim_run *run, struct sim_stats *total, double *elapsed, char 
 		if (sim_thread_new(&t[i], run, i, d, dl) != M2M_OK)
 			rc = 1;
 	run->t0_ns = sim_now_ns();
+	cpu0 = cpu_s();
+	tm->precompute_s = o->precompute > 0 ? (double)(run->t0_ns - made_ns) / 1e9 : 0;
+	if (rc == 0 && o->precompute > 0)
+		fprintf(stderr, "m2m-sim: %llu keys precomputed in %.3f s, starting\n",
+		    (unsigned long long)o->precompute, tm->precompute_s);
 	for (; rc == 0 && started < o->threads; started++)
 		if ((rc = sim_thread_start(t[started])) != 0) {
 			snprintf(d, dl, "cannot start a thread: %s", strerror(rc));
@@ -160,7 +179,8 @@ run_threads(struct sim_run *run, struct sim_stats *total, double *elapsed, char 
 		supervise(t, o->threads, run, total);
 	for (unsigned i = 0; i < started; i++)
 		sim_thread_join(t[i]);
-	*elapsed = (double)(sim_now_ns() - run->t0_ns) / 1e9;
+	tm->elapsed_s = (double)(sim_now_ns() - run->t0_ns) / 1e9;
+	tm->cpu_s = cpu_s() - cpu0;
 	merge(total, t, started);
 	for (unsigned i = 0; i < o->threads; i++)
 		sim_thread_free(t[i]);
@@ -193,7 +213,7 @@ run(struct sim_opts *o, struct sim_creds *cr)
 	struct sim_addr addr;
 	struct sim_run r = { .o = o, .addr = &addr, .creds = cr };
 	struct sim_stats *total;
-	double elapsed = 0;
+	struct sim_times tm = { 0 };
 	sigset_t set;
 	int rc;
 
@@ -211,10 +231,10 @@ run(struct sim_opts *o, struct sim_creds *cr)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	r.main_thread = pthread_self();
-	if ((rc = run_threads(&r, total, &elapsed, detail, sizeof(detail))) != 0)
+	if ((rc = run_threads(&r, total, &tm, detail, sizeof(detail))) != 0)
 		fprintf(stderr, "m2m-sim: %s\n", detail);
 	else
-		sim_report_final(stdout, o, &addr, total, elapsed);
+		sim_report_final(stdout, o, &addr, total, &tm);
 	if (rc == 0 && sim_stats_errors(total) != 0)
 		rc = 1;
 	if (save(o, cr) != 0)

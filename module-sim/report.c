@@ -37,6 +37,7 @@ sim_stats_add(struct sim_stats *dst, const struct sim_stats *src)
 {
 	ADD(hs_started), ADD(hs_ok), ADD(data_sent), ADD(data_ok);
 	ADD(retransmits), ADD(retry_msgs), ADD(ignored), ADD(inflight), ADD(unstarted), ADD(lost);
+	ADD(prepared);
 	for (int k = 0; k < SIM_ERR_COUNT; k++)
 		ADD(err[k]);
 	sim_hist_merge(&dst->hs_lat, &src->hs_lat);
@@ -117,11 +118,13 @@ describe_load(FILE *fp, const struct sim_opts *o)
 
 static void
 report_text(FILE *fp, const struct sim_opts *o, const struct sim_addr *a,
-    const struct sim_stats *s, double el)
+    const struct sim_stats *s, const struct sim_times *tm)
 {
+	double el = tm->elapsed_s;
+
 	fprintf(fp, "m2m-sim against %s: ", a->text);
 	describe_load(fp, o);
-	fprintf(fp, "elapsed           %.3f s\n", el);
+	fprintf(fp, "elapsed           %.3f s (m2m-sim's CPU %.3f s)\n", el, tm->cpu_s);
 	fprintf(fp, "handshakes        %llu ok of %llu started, %.1f/s\n",
 	    (unsigned long long)SIM_GET(s->hs_ok), (unsigned long long)SIM_GET(s->hs_started),
 	    (double)SIM_GET(s->hs_ok) / el);
@@ -134,6 +137,10 @@ report_text(FILE *fp, const struct sim_opts *o, const struct sim_addr *a,
 	    (unsigned long long)SIM_GET(s->unstarted));
 	if (o->loss > 0)
 		fprintf(fp, "lost (--loss)     %llu datagrams\n", (unsigned long long)SIM_GET(s->lost));
+	if (o->precompute > 0)
+		fprintf(fp, "precomputed       %llu handshakes began with a key made before the run "
+		    "(%.3f s to make %llu)\n", (unsigned long long)SIM_GET(s->prepared),
+		    tm->precompute_s, (unsigned long long)o->precompute);
 	fprintf(fp, "errors            %llu", (unsigned long long)sim_stats_errors(s));
 	for (int k = 0; k < SIM_ERR_COUNT; k++)
 		fprintf(fp, "%s%s %llu", k == 0 ? " (" : ", ", sim_errkind_name(k),
@@ -161,19 +168,22 @@ json_config(FILE *fp, const struct sim_opts *o, const struct sim_addr *a)
 	fprintf(fp, "  \"config\": {\"mode\": \"%s\", \"threads\": %u, \"concurrency\": %u, "
 	    "\"rate\": %g, \"duration_s\": %g, \"count\": %llu, \"data\": %u, "
 	    "\"interval_ms\": %u, \"payload\": %u, \"ramp_up_s\": %g, \"retries\": %u, "
-	    "\"timeout_ms\": %u, \"loss_percent\": %g},\n", o->rate > 0 ? "open" : "closed",
-	    o->threads, (unsigned)o->inflight_cap, o->rate, o->duration,
-	    (unsigned long long)o->count, o->data, o->interval_ms, o->payload, o->ramp_up,
-	    o->retries, o->timeout_ms, o->loss);
+	    "\"timeout_ms\": %u, \"loss_percent\": %g, \"precompute\": %llu},\n",
+	    o->rate > 0 ? "open" : "closed", o->threads, (unsigned)o->inflight_cap, o->rate,
+	    o->duration, (unsigned long long)o->count, o->data, o->interval_ms, o->payload,
+	    o->ramp_up, o->retries, o->timeout_ms, o->loss, (unsigned long long)o->precompute);
 }
 
 static void
 report_json(FILE *fp, const struct sim_opts *o, const struct sim_addr *a,
-    const struct sim_stats *s, double el)
+    const struct sim_stats *s, const struct sim_times *tm)
 {
+	double el = tm->elapsed_s;
+
 	fprintf(fp, "{\n");
 	json_config(fp, o, a);
-	fprintf(fp, "  \"elapsed_s\": %.6f,\n", el);
+	fprintf(fp, "  \"elapsed_s\": %.6f,\n  \"cpu_s\": %.6f,\n  \"precompute_s\": %.6f,\n",
+	    el, tm->cpu_s, tm->precompute_s);
 	fprintf(fp, "  \"handshakes\": {\"started\": %llu, \"ok\": %llu, \"per_s\": %.3f},\n",
 	    (unsigned long long)SIM_GET(s->hs_started), (unsigned long long)SIM_GET(s->hs_ok),
 	    (double)SIM_GET(s->hs_ok) / el);
@@ -182,10 +192,10 @@ report_json(FILE *fp, const struct sim_opts *o, const struct sim_addr *a,
 	    (double)SIM_GET(s->data_ok) / el);
 	fprintf(fp, "  \"retransmissions\": %llu,\n  \"retry_answered\": %llu,\n"
 	    "  \"ignored_datagrams\": %llu,\n  \"arrivals_not_started\": %llu,\n"
-	    "  \"lost_datagrams\": %llu,\n",
+	    "  \"lost_datagrams\": %llu,\n  \"precomputed_used\": %llu,\n",
 	    (unsigned long long)SIM_GET(s->retransmits), (unsigned long long)SIM_GET(s->retry_msgs),
 	    (unsigned long long)SIM_GET(s->ignored), (unsigned long long)SIM_GET(s->unstarted),
-	    (unsigned long long)SIM_GET(s->lost));
+	    (unsigned long long)SIM_GET(s->lost), (unsigned long long)SIM_GET(s->prepared));
 	fprintf(fp, "  \"errors\": {\"total\": %llu", (unsigned long long)sim_stats_errors(s));
 	for (int k = 0; k < SIM_ERR_COUNT; k++)
 		fprintf(fp, ", \"%s\": %llu", sim_errkind_name(k),
@@ -198,13 +208,15 @@ report_json(FILE *fp, const struct sim_opts *o, const struct sim_addr *a,
 
 void
 sim_report_final(FILE *fp, const struct sim_opts *o, const struct sim_addr *a,
-    const struct sim_stats *total, double elapsed_s)
+    const struct sim_stats *total, const struct sim_times *tm)
 {
-	if (elapsed_s <= 0)
-		elapsed_s = 1e-9;
+	struct sim_times t = *tm;
+
+	if (t.elapsed_s <= 0)
+		t.elapsed_s = 1e-9;
 	if (o->json)
-		report_json(fp, o, a, total, elapsed_s);
+		report_json(fp, o, a, total, &t);
 	else
-		report_text(fp, o, a, total, elapsed_s);
+		report_text(fp, o, a, total, &t);
 	fflush(fp);
 }

@@ -15,6 +15,7 @@
 #define SIM_DETAIL_LEN	512
 #define SIM_PAYLOAD_MAX	1000	/* first data and DATA payload, bytes */
 #define SIM_FD_RESERVE	64	/* descriptors kept for everything but sockets */
+#define SIM_PRECOMPUTE_MAX 10000000	/* about 130 bytes each */
 
 struct sim_opts {
 	const char *server;		/* HOST:PORT or [V6]:PORT */
@@ -32,6 +33,7 @@ struct sim_opts {
 	unsigned retries;
 	unsigned timeout_ms;
 	double loss;			/* percent of datagrams lost each way */
+	uint64_t precompute;		/* ephemeral keys made before the run, all threads */
 	int json, quiet, no_save;
 	uint64_t inflight_cap;		/* set by main: sessions in flight at most */
 };
@@ -57,7 +59,7 @@ const char *sim_errkind_name(enum sim_errkind k);
 /* One thread's counters: written by it, read by the progress line. */
 struct sim_stats {
 	_Atomic uint64_t hs_started, hs_ok, data_sent, data_ok;
-	_Atomic uint64_t retransmits, retry_msgs, ignored, inflight, unstarted, lost;
+	_Atomic uint64_t retransmits, retry_msgs, ignored, inflight, unstarted, lost, prepared;
 	_Atomic uint64_t err[SIM_ERR_COUNT];
 	struct sim_hist hs_lat, data_lat;
 };
@@ -105,8 +107,14 @@ struct sim_progress {
 };
 void sim_report_progress(FILE *fp, struct sim_progress *p, const struct sim_stats *total,
     uint64_t now_ns, uint64_t t0_ns);
+/* The run's clock: preparation (--precompute) comes before it starts. */
+struct sim_times {
+	double elapsed_s;		/* from the common start to the last thread's end */
+	double cpu_s;			/* m2m-sim's CPU over that time, all threads */
+	double precompute_s;		/* wall time of the preparation */
+};
 void sim_report_final(FILE *fp, const struct sim_opts *o, const struct sim_addr *a,
-    const struct sim_stats *total, double elapsed_s);
+    const struct sim_stats *total, const struct sim_times *tm);
 
 uint64_t sim_now_ns(void);
 

@@ -52,6 +52,8 @@ struct sim_thread {
 	double rate;			/* this thread's share, open loop */
 	int draining;
 	uint64_t loss_rng;		/* --loss: which datagrams are lost */
+	struct proto_mod_prep *prep;	/* --precompute: this thread's share, used from the end */
+	size_t n_prep, prep_cap;
 	uint8_t payload[SIM_PAYLOAD_MAX];
 	struct sim_stats stats;
 };

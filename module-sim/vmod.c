@@ -91,6 +91,20 @@ fail(struct sim_slot *sl, enum sim_errkind kind)
 	finish(sl, 0);
 }
 
+/* The HELLO, from a key made before the run while there is one. */
+static enum m2m_err
+hello(struct sim_thread *t, struct sim_slot *sl, struct sim_mod *m)
+{
+	if (t->n_prep > 0 && proto_mod_hello_prepared(&sl->hs, &m->c, &t->prep[t->n_prep - 1],
+	    sl->last, sizeof(sl->last), &sl->last_len) == M2M_OK) {
+		t->n_prep--;
+		SIM_INC(t->stats.prepared);
+		return M2M_OK;
+	}
+	return proto_mod_hello(t->ctx, &sl->hs, &m->c, sl->last, sizeof(sl->last),
+	    &sl->last_len);
+}
+
 void
 sim_vmod_start(struct sim_slot *sl, struct sim_mod *m, uint64_t intended_ns)
 {
@@ -105,8 +119,7 @@ sim_vmod_start(struct sim_slot *sl, struct sim_mod *m, uint64_t intended_ns)
 		fail(sl, SIM_ERR_SEND);
 		return;
 	}
-	if (proto_mod_hello(t->ctx, &sl->hs, &m->c, sl->last, sizeof(sl->last),
-	    &sl->last_len) != M2M_OK) {
+	if (hello(t, sl, m) != M2M_OK) {
 		fail(sl, SIM_ERR_INTERNAL);
 		return;
 	}

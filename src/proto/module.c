@@ -31,15 +31,55 @@ write_hello(struct proto_mod_hs *hs, const struct proto_mod_creds *c, const uint
 }
 
 enum m2m_err
-proto_mod_hello(struct proto_ctx *ctx, struct proto_mod_hs *hs,
-    const struct proto_mod_creds *c, uint8_t *out, size_t cap, size_t *outlen)
+proto_mod_prepare(struct proto_ctx *ctx, const uint8_t server_pub[PROTO_POINT_LEN],
+    struct proto_mod_prep *p)
 {
 	enum m2m_err err;
 
-	memset(hs, 0, sizeof(*hs));
-	if ((err = proto_p256_keygen(ctx, hs->e_m_priv, hs->e_m)) != M2M_OK)
+	memset(p, 0, sizeof(*p));
+	memcpy(p->server_pub, server_pub, PROTO_POINT_LEN);
+	if ((err = proto_p256_keygen(ctx, p->e_m_priv, p->e_m)) != M2M_OK)
 		return err;
-	return write_hello(hs, c, NULL, out, cap, outlen);
+	err = proto_p256_ecdh(ctx, p->e_m_priv, PROTO_SCALAR_LEN, server_pub, PROTO_POINT_LEN,
+	    p->dh1);
+	if (err != M2M_OK)
+		proto_wipe(p, sizeof(*p));
+	return err;
+}
+
+enum m2m_err
+proto_mod_hello_prepared(struct proto_mod_hs *hs, const struct proto_mod_creds *c,
+    struct proto_mod_prep *p, uint8_t *out, size_t cap, size_t *outlen)
+{
+	enum m2m_err err;
+
+	/* S is public: a plain comparison. */
+	if (memcmp(p->server_pub, c->server_pub, PROTO_POINT_LEN) != 0)
+		return M2M_E_INVALID_ARG;
+	memset(hs, 0, sizeof(*hs));
+	memcpy(hs->e_m_priv, p->e_m_priv, PROTO_SCALAR_LEN);
+	memcpy(hs->e_m, p->e_m, PROTO_POINT_LEN);
+	memcpy(hs->dh1, p->dh1, PROTO_DH_LEN);
+	if ((err = write_hello(hs, c, NULL, out, cap, outlen)) != M2M_OK) {
+		proto_wipe(hs, sizeof(*hs));
+		return err;
+	}
+	proto_wipe(p, sizeof(*p));
+	return M2M_OK;
+}
+
+enum m2m_err
+proto_mod_hello(struct proto_ctx *ctx, struct proto_mod_hs *hs,
+    const struct proto_mod_creds *c, uint8_t *out, size_t cap, size_t *outlen)
+{
+	struct proto_mod_prep p;
+	enum m2m_err err;
+
+	memset(hs, 0, sizeof(*hs));
+	if ((err = proto_mod_prepare(ctx, c->server_pub, &p)) == M2M_OK)
+		err = proto_mod_hello_prepared(hs, c, &p, out, cap, outlen);
+	proto_wipe(&p, sizeof(p));
+	return err;
 }
 
 enum m2m_err
@@ -61,27 +101,24 @@ proto_mod_retry(struct proto_ctx *ctx, struct proto_mod_hs *hs,
 /* C1: the identity under K1, bound to TH2. Returns PRK1 and TH3. */
 static enum m2m_err
 seal_identity(struct proto_ctx *ctx, struct proto_mod_hs *hs, const struct proto_mod_creds *c,
-    const struct proto_challenge *ch, const uint8_t th2[PROTO_HASH_LEN], uint8_t *c1,
-    uint8_t prk1[PROTO_HASH_LEN], uint8_t th3[PROTO_HASH_LEN])
+    const struct proto_challenge *ch, const uint8_t e_s[PROTO_POINT_FULL_LEN],
+    const uint8_t th2[PROTO_HASH_LEN], uint8_t *c1, uint8_t prk1[PROTO_HASH_LEN],
+    uint8_t th3[PROTO_HASH_LEN])
 {
-	uint8_t dh1[PROTO_DH_LEN], dh3[PROTO_DH_LEN];
+	uint8_t dh3[PROTO_DH_LEN];
 	struct sched_key k1;
 	enum m2m_err err;
 
-	err = proto_p256_ecdh(ctx, hs->e_m_priv, PROTO_SCALAR_LEN, c->server_pub,
-	    PROTO_POINT_LEN, dh1);
+	err = proto_p256_ecdh(ctx, hs->e_m_priv, PROTO_SCALAR_LEN, e_s, PROTO_POINT_FULL_LEN,
+	    dh3);
 	if (err == M2M_OK)
-		err = proto_p256_ecdh(ctx, hs->e_m_priv, PROTO_SCALAR_LEN, ch->e_s,
-		    PROTO_POINT_LEN, dh3);
-	if (err == M2M_OK)
-		err = proto_sched_k1(ctx, th2, dh1, dh3, prk1, &k1);
+		err = proto_sched_k1(ctx, th2, hs->dh1, dh3, prk1, &k1);
 	if (err == M2M_OK)
 		err = proto_aead_seal(ctx, k1.key, k1.iv, th2, PROTO_HASH_LEN, c->identity,
 		    c->identity_len, c1);
 	if (err == M2M_OK)
 		err = proto_sha256(th2, PROTO_HASH_LEN, ch->token, PROTO_TOKEN_LEN, c1,
 		    c->identity_len + PROTO_TAG_LEN, th3);
-	proto_wipe(dh1, sizeof(dh1));
 	proto_wipe(dh3, sizeof(dh3));
 	proto_wipe(&k1, sizeof(k1));
 	return err;
@@ -90,14 +127,14 @@ seal_identity(struct proto_ctx *ctx, struct proto_mod_hs *hs, const struct proto
 /* C2: the first data under K2, which needs the static key m (DH2). */
 static enum m2m_err
 seal_data(struct proto_ctx *ctx, struct proto_mod_hs *hs, const struct proto_mod_creds *c,
-    const struct proto_challenge *ch, const uint8_t prk1[PROTO_HASH_LEN],
+    const uint8_t e_s[PROTO_POINT_FULL_LEN], const uint8_t prk1[PROTO_HASH_LEN],
     const uint8_t th3[PROTO_HASH_LEN], const uint8_t *data, size_t data_len, uint8_t *c2)
 {
 	uint8_t dh2[PROTO_DH_LEN];
 	struct sched_key k2;
 	enum m2m_err err;
 
-	err = proto_p256_ecdh(ctx, c->priv, PROTO_SCALAR_LEN, ch->e_s, PROTO_POINT_LEN, dh2);
+	err = proto_p256_ecdh(ctx, c->priv, PROTO_SCALAR_LEN, e_s, PROTO_POINT_FULL_LEN, dh2);
 	if (err == M2M_OK)
 		err = proto_sched_k2(ctx, prk1, dh2, th3, hs->prk2, &k2);
 	if (err == M2M_OK)
@@ -116,6 +153,7 @@ proto_mod_challenge(struct proto_ctx *ctx, struct proto_mod_hs *hs,
     const uint8_t *data, size_t data_len, uint8_t *out, size_t cap, size_t *outlen)
 {
 	struct proto_challenge ch;
+	uint8_t e_s[PROTO_POINT_FULL_LEN];
 	uint8_t th2[PROTO_HASH_LEN], th3[PROTO_HASH_LEN], prk1[PROTO_HASH_LEN];
 	size_t c1_off, c2_off, total;
 	enum m2m_err err;
@@ -129,17 +167,21 @@ proto_mod_challenge(struct proto_ctx *ctx, struct proto_mod_hs *hs,
 		return err;
 	if ((err = proto_sha256(hs->hello, hs->hello_len, pkt, len, NULL, 0, th2)) != M2M_OK)
 		return err;
+	/* Decoded once for DH3 and DH2: one square root, not two. */
+	if ((err = proto_p256_decompress(ctx, ch.e_s, PROTO_POINT_LEN, e_s)) != M2M_OK)
+		return err;
 	out[0] = PROTO_VERSION;
 	out[1] = PROTO_AUTH;
 	memcpy(out + PROTO_HDR_LEN, ch.token, PROTO_TOKEN_LEN);
 	out[PROTO_HDR_LEN + PROTO_TOKEN_LEN] = (uint8_t)(c->identity_len + PROTO_TAG_LEN);
-	err = seal_identity(ctx, hs, c, &ch, th2, out + c1_off, prk1, th3);
+	err = seal_identity(ctx, hs, c, &ch, e_s, th2, out + c1_off, prk1, th3);
 	if (err == M2M_OK)
-		err = seal_data(ctx, hs, c, &ch, prk1, th3, data, data_len, out + c2_off);
+		err = seal_data(ctx, hs, c, e_s, prk1, th3, data, data_len, out + c2_off);
 	proto_wipe(prk1, sizeof(prk1));
 	if (err != M2M_OK)
 		return err;
 	proto_wipe(hs->e_m_priv, sizeof(hs->e_m_priv));
+	proto_wipe(hs->dh1, sizeof(hs->dh1));
 	*outlen = total;
 	hs->state = PROTO_MOD_AUTH_SENT;
 	return M2M_OK;

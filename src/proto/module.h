@@ -1,5 +1,6 @@
 /* The module role of the handshake, sans-I/O: what a device (and m2m-sim)
- * runs. Order: proto_mod_hello, [proto_mod_retry], proto_mod_challenge,
+ * runs. Order: proto_mod_hello (or proto_mod_prepare ahead of time, then
+ * proto_mod_hello_prepared), [proto_mod_retry], proto_mod_challenge,
  * proto_mod_welcome. */
 #ifndef M2M_PROTO_MODULE_H
 #define M2M_PROTO_MODULE_H
@@ -30,13 +31,32 @@ struct proto_mod_hs {
 	enum proto_mod_state state;
 	uint8_t e_m_priv[PROTO_SCALAR_LEN];
 	uint8_t e_m[PROTO_POINT_LEN];
+	uint8_t dh1[PROTO_DH_LEN];		/* e_m with the pinned S */
 	uint8_t hello[PROTO_HELLO_MAX];		/* as sent, for TH2 */
 	size_t hello_len;
 	uint8_t prk2[PROTO_HASH_LEN];
 	uint8_t th4[PROTO_HASH_LEN];
 };
 
-/* Makes e_m and writes the HELLO. */
+/* What a module can compute before it has anything to send: e_m and DH1,
+ * which depend only on the pinned server key. A device on a duty cycle can
+ * make them while it would otherwise wait; m2m-sim makes them ahead of a run
+ * so that its own CPU does not hide the server's limit. Used once. */
+struct proto_mod_prep {
+	uint8_t e_m_priv[PROTO_SCALAR_LEN];
+	uint8_t e_m[PROTO_POINT_LEN];
+	uint8_t dh1[PROTO_DH_LEN];
+	uint8_t server_pub[PROTO_POINT_LEN];	/* the S it was made for */
+};
+
+enum m2m_err proto_mod_prepare(struct proto_ctx *ctx,
+    const uint8_t server_pub[PROTO_POINT_LEN], struct proto_mod_prep *p);
+/* Writes the HELLO from p, which must have been made for c's server key
+ * (M2M_E_INVALID_ARG otherwise); p is wiped once it is taken. */
+enum m2m_err proto_mod_hello_prepared(struct proto_mod_hs *hs,
+    const struct proto_mod_creds *c, struct proto_mod_prep *p, uint8_t *out, size_t cap,
+    size_t *outlen);
+/* Both at once: makes e_m and DH1, writes the HELLO. */
 enum m2m_err proto_mod_hello(struct proto_ctx *ctx, struct proto_mod_hs *hs,
     const struct proto_mod_creds *c, uint8_t *out, size_t cap, size_t *outlen);
 /* Answers a RETRY: the same HELLO with the cookie echoed. */

@@ -48,9 +48,10 @@ mutate(const struct mutation *m, int which, uint8_t *buf, size_t *len)
 }
 
 /* The handshake step by step, with the server's software DH1 and the
- * record lookup that a database would answer. */
+ * record lookup that a database would answer; from a prepared e_m when
+ * prep is given. */
 static enum m2m_err
-run(const struct mutation *m, struct tu_flight *f)
+run_with(const struct mutation *m, struct proto_mod_prep *prep, struct tu_flight *f)
 {
 	struct proto_mod_hs mhs;
 	struct proto_srv_hs shs;
@@ -59,8 +60,11 @@ run(const struct mutation *m, struct tu_flight *f)
 	enum m2m_err err;
 
 	memset(f, 0, sizeof(*f));
-	if ((err = proto_mod_hello(ctx, &mhs, &w.creds, buf, sizeof(buf), &len)) != M2M_OK)
+	err = prep != NULL ? proto_mod_hello_prepared(&mhs, &w.creds, prep, buf, sizeof(buf), &len) :
+	    proto_mod_hello(ctx, &mhs, &w.creds, buf, sizeof(buf), &len);
+	if (err != M2M_OK)
 		return err;
+	memcpy(f->msg[0], buf, len), f->len[0] = len;
 	mutate(m, 0, buf, &len);
 	if ((err = proto_srv_hello(ctx, &w.key, 1, 0, buf, len, &shs, f->msg[1],
 	    sizeof(f->msg[1]), &f->len[1])) != M2M_OK)
@@ -86,6 +90,39 @@ run(const struct mutation *m, struct tu_flight *f)
 	memcpy(buf, f->msg[3], f->len[3]), len = f->len[3];
 	mutate(m, 3, buf, &len);
 	return proto_mod_welcome(ctx, &mhs, buf, len, &f->mod_s, f->welcome_pt, &f->welcome);
+}
+
+static enum m2m_err
+run(const struct mutation *m, struct tu_flight *f)
+{
+	return run_with(m, NULL, f);
+}
+
+Test(handshake, prepared_hello_completes_and_is_taken_once)
+{
+	static struct tu_flight f;
+	static const struct proto_mod_prep zero;
+	struct proto_mod_prep p, q;
+	struct proto_mod_creds other = w.creds;
+	struct proto_mod_hs mhs;
+	uint8_t e_m[PROTO_POINT_LEN], buf[PROTO_DATAGRAM_MAX];
+	size_t len;
+
+	cr_assert_eq(proto_mod_prepare(ctx, w.creds.server_pub, &p), M2M_OK);
+	memcpy(e_m, p.e_m, sizeof(e_m));
+	/* Made for another server key: refused, and left for its own server. */
+	cr_assert_eq(proto_p256_keygen(ctx, q.e_m_priv, other.server_pub), M2M_OK);
+	cr_assert_eq(proto_mod_hello_prepared(&mhs, &other, &p, buf, sizeof(buf), &len),
+	    M2M_E_INVALID_ARG);
+	cr_assert_arr_eq(p.e_m, e_m, sizeof(e_m));
+	cr_assert_eq(run_with(NULL, &p, &f), M2M_OK);
+	cr_assert_not_null(memmem(f.msg[0], f.len[0], e_m, sizeof(e_m)));
+	cr_assert_arr_eq(f.mod_s.tx_key, f.srv_s.rx_key, PROTO_KEY_LEN);
+	cr_assert_arr_eq(&p, &zero, sizeof(p), "a prepared key is wiped once taken");
+	/* A server key that is not a point cannot be prepared for. */
+	memset(other.server_pub + 1, 0xff, PROTO_POINT_LEN - 1);
+	cr_assert_eq(proto_mod_prepare(ctx, other.server_pub, &q), M2M_E_PROTO_POINT);
+	cr_assert_arr_eq(&q, &zero, sizeof(q));
 }
 
 Test(handshake, completes_and_carries_data)

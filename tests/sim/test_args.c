@@ -70,6 +70,9 @@ Test(args, numbers_out_of_range)
 	USAGE("--timeout: expected a whole number from 1 to 60000", SRV, "--timeout", "0");
 	USAGE("--loss: expected a non-negative number of at most 50", SRV, "--loss", "60");
 	USAGE("--loss: expected a non-negative number of at most 50", SRV, "--loss", "-1");
+	USAGE("--precompute: expected a whole number from 0 to 10000000, got '20000000'", SRV,
+	    "--precompute", "20000000");
+	USAGE("--precompute: expected a whole number", SRV, "--precompute", "1e3");
 	USAGE("--interval: expected a whole number", SRV, "--interval", "");
 	USAGE("--ramp-up: expected a non-negative number", SRV, "--ramp-up", "-1");
 }

@@ -135,6 +135,26 @@ Test(loopback, closed_loop_200_handshakes_with_2_data)
 	json_object_put(j);
 }
 
+/* Keys made before the run are each used once, then handshakes make their
+ * own; the clock and the CPU figure start after them. */
+Test(loopback, precomputed_keys_are_used_once_then_made_in_the_run)
+{
+	struct st_resp_counts *c;
+	json_object *j;
+
+	serve((struct st_resp_cfg){ .family = AF_INET });
+	j = SIM(0, "--threads", "2", "--concurrency", "8", "--count", "120", "--precompute", "50");
+	log_figures("precompute", j);
+	c = st_resp_counts(resp);
+	cr_assert_eq(num(j, "errors", "total"), 0);
+	cr_assert_eq(num(j, "handshakes", "ok"), 120);
+	cr_assert_eq(num(j, "precomputed_used", NULL), 50);
+	cr_assert_eq(num(j, "config", "precompute"), 50);
+	cr_assert_eq(c->welcomes, 120);
+	cr_assert_eq(c->failures, 0);
+	json_object_put(j);
+}
+
 /* The server accepts only the current and the previous pseudonym: a run
  * works only if the previous run saved what it was given. */
 Test(loopback, pseudonyms_persist_across_runs_unless_no_save)
