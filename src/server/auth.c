@@ -134,7 +134,7 @@ srv_on_auth(struct worker *w, const struct srv_pkt *p)
 	x->fd = p->fd;
 	tag_of(p, x->tag);
 	srv_count(&w->m, SRV_C_handshakes_started, 1);
-	err = db_lookup_pseudonym(w->db, x->a.hs.pseudonym, x->a.hs.pseudonym_len, on_lookup, x);
+	err = db_lookup_pseudonym(w->db_rd, x->a.hs.pseudonym, x->a.hs.pseudonym_len, on_lookup, x);
 	if (err != M2M_OK)
 		fail(x, err);
 }

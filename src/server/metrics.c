@@ -77,7 +77,10 @@ srv_metrics_render(struct srv *s, struct evbuffer *out)
 	gauge(out, "half_open", "half-open handshakes held", sum(s, OFF(half_open)));
 	gauge(out, "sessions", "established sessions held", sum(s, OFF(sessions)));
 	gauge(out, "inflight", "AUTH and records awaiting HSM or database", sum(s, OFF(inflight)));
-	gauge(out, "db_up", "workers whose database connection is up", sum(s, OFF(db_up)));
+	gauge(out, "workers", "worker threads running",
+	    (unsigned long long)atomic_load(&s->workers_running));
+	gauge(out, "db_up", "workers whose database connections (writes, lookups) are both up",
+	    sum(s, OFF(db_up)));
 	gauge(out, "db_batches", "group-commit transactions so far", sum(s, OFF(db_batches)));
 	gauge(out, "db_batch_items", "items in those transactions", sum(s, OFF(db_items)));
 	hsm_pool_stats(s->pool, &hs);

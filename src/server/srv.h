@@ -52,7 +52,9 @@ struct worker {
 	struct event *tick;
 	struct proto_ctx *ctx;
 	struct hsm_pool_client *hsm;
-	struct db_async *db;
+	struct db_async *db;			/* writes: group commit */
+	struct db_async *db_rd;			/* lookups: never behind a flush */
+	int db_up[2];				/* db, db_rd */
 	struct halfopen ho;
 	struct sessions sess;
 	struct srv_inbox inbox;

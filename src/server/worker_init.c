@@ -1,5 +1,5 @@
 /* Setting a worker up and tearing it down: event base, sockets, tables,
- * its database connection and HSM pool client. */
+ * its database connections and HSM pool client. */
 #include "config.h"
 
 #include <event2/event.h>
@@ -11,17 +11,34 @@
 #include "src/server/log.h"
 #include "src/server/srv.h"
 
+/* Two connections per worker: a lookup on the writer's pipeline would wait
+ * for the commits queued before it to reach the disk, and each handshake
+ * would pay a flush for its lookup as well as for its own commit. */
+static const char *const db_role[2] = { "writes", "lookups" };
+
+static void
+db_state(struct worker *w, int role, enum m2m_err err, const char *detail)
+{
+	w->db_up[role] = err == M2M_OK;
+	atomic_store(&w->m.db_up, w->db_up[0] && w->db_up[1]);
+	if (err == M2M_OK)
+		log_info("worker %u: database connected (%s)", w->idx, db_role[role]);
+	else
+		log_warn("worker %u: database unavailable (%s): %s%s%s", w->idx, db_role[role],
+		    m2m_strerror(err), detail != NULL && *detail ? ": " : "",
+		    detail != NULL ? detail : "");
+}
+
 static void
 on_db_state(void *arg, enum m2m_err err, const char *detail)
 {
-	struct worker *w = arg;
+	db_state(arg, 0, err, detail);
+}
 
-	atomic_store(&w->m.db_up, err == M2M_OK);
-	if (err == M2M_OK)
-		log_info("worker %u: database connected", w->idx);
-	else
-		log_warn("worker %u: database unavailable: %s%s%s", w->idx, m2m_strerror(err),
-		    detail != NULL && *detail ? ": " : "", detail != NULL ? detail : "");
+static void
+on_db_rd_state(void *arg, enum m2m_err err, const char *detail)
+{
+	db_state(arg, 1, err, detail);
 }
 
 static enum m2m_err
@@ -99,7 +116,9 @@ worker_new(struct srv *s, unsigned idx, struct worker **out, char *err, size_t e
 		snprintf(err, errlen, "worker %u: HSM pool: %s", idx, m2m_strerror(e));
 		return e;
 	}
-	return db_async_new(w->base, &s->cfg->db, on_db_state, w, &w->db, err, errlen);
+	if ((e = db_async_new(w->base, &s->cfg->db, on_db_state, w, &w->db, err, errlen)) != M2M_OK)
+		return e;
+	return db_async_new(w->base, &s->cfg->db, on_db_rd_state, w, &w->db_rd, err, errlen);
 }
 
 void
@@ -109,6 +128,9 @@ worker_join_free(struct worker *w)
 		return;
 	if (w->thread)
 		pthread_join(w->thread, NULL);
+	/* Lookups first: one failing now starts no write. */
+	if (w->db_rd != NULL)
+		db_async_free(w->db_rd);
 	if (w->db != NULL)
 		db_async_free(w->db);
 	if (w->hsm != NULL)

@@ -5,7 +5,9 @@
  *    answering what needs no database, reconnects by itself, and every
  *    report it acknowledged before, during and after is in the database;
  *  - the HSM failing (device removed, derive errors) and slow: handshakes
- *    fail cleanly meanwhile and succeed again after, same m2md process.
+ *    fail cleanly meanwhile and succeed again after, same m2md process;
+ *  - a commit held up in PostgreSQL: the lookups of other handshakes go on
+ *    (they have their own connection), and both finish once it is free.
  * Assertions are about behaviour; the figures are printed. */
 #include "config.h"
 
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db/db.h"
 #include "tests/faults/faults.h"
 
 /* ---- PostgreSQL restarted under load ---- */
@@ -216,6 +219,85 @@ Test(faults, postgres_restart_under_load_loses_no_acknowledged_report, .timeout 
 	cr_assert_gt(pg.by_phase[AFTER], 0, "m2md serves again after reconnecting");
 	(void)during_before;
 	cr_assert_eq(missing_reports(), 0, "every acknowledged report is stored");
+	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
+}
+
+/* ---- a commit held up: lookups go on ---- */
+
+struct blocked {
+	struct cli c;
+	const uint8_t *auth;		/* NULL: a DATA */
+	size_t auth_len;
+	enum m2m_err err;
+};
+
+static void *
+blocked_main(void *arg)
+{
+	struct blocked *b = arg;
+	uint64_t seq;
+
+	b->c.timeout_ms = 20000;
+	b->err = b->auth != NULL ? cli_auth(&b->c, b->auth, b->auth_len) :
+	    cli_data(&b->c, (const uint8_t *)"held", 4, &seq);
+	return NULL;
+}
+
+static double
+wait_metric_above(int mport, const char *name, double than, double secs)
+{
+	double t0 = ft_now(), v;
+
+	while ((v = st_metric(mport, name, NULL)) <= than && ft_now() - t0 < secs)
+		usleep(20000);
+	return v;
+}
+
+/* One worker, so the DATA's commit and the second module's lookup meet on
+ * the same worker; a lock on reports holds the commit. */
+Test(faults, lookups_are_not_held_behind_a_commit, .timeout = 60)
+{
+	const char *creds = ft_enroll("creds-lk", 2);
+	int port = ft_port(10), mport = port + 1;
+	struct blocked data = { 0 }, hs = { 0 };
+	uint8_t auth[PROTO_DATAGRAM_MAX];
+	pthread_t td, th;
+	struct db_admin *a;
+	char out[64], err[256];
+	double derives;
+	pid_t pid;
+
+	pid = ft_start_m2md("m2md-lk.conf", port, "[server]\nworkers = 1\n");
+	ft_client(&data.c, creds, 0, port);
+	cr_assert_eq(cli_handshake(&data.c, NULL, 0), M2M_OK);
+
+	cr_assert_eq(db_admin_open("", &a, err, sizeof(err)), M2M_OK, "%s", err);
+	cr_assert_eq(db_admin_begin(a, err, sizeof(err)), M2M_OK, "%s", err);
+	cr_assert_eq(db_admin_exec(a, "LOCK TABLE reports IN EXCLUSIVE MODE", 0, NULL, out,
+	    sizeof(out), NULL, err, sizeof(err)), M2M_OK, "%s", err);
+	pthread_create(&td, NULL, blocked_main, &data);
+	for (int i = 0; i < 250 && atoi(st_sql("SELECT count(*) FROM pg_locks WHERE NOT granted",
+	    0, NULL)) == 0; i++)
+		usleep(20000);
+	cr_assert_gt(atoi(st_sql("SELECT count(*) FROM pg_locks WHERE NOT granted", 0, NULL)), 0,
+	    "the DATA's commit waits for the lock");
+
+	derives = st_metric(mport, "m2md_hsm_derives_total", NULL);
+	ft_client(&hs.c, creds, 1, port);
+	cr_assert_eq(cli_hello(&hs.c, NULL, 0, auth, &hs.auth_len), M2M_OK);
+	hs.auth = auth;
+	pthread_create(&th, NULL, blocked_main, &hs);
+	cr_assert_gt(wait_metric_above(mport, "m2md_hsm_derives_total", derives, 5), derives,
+	    "the second module's lookup answered and its HSM step ran while a commit waits");
+
+	db_admin_rollback(a);
+	db_admin_close(a);
+	pthread_join(td, NULL);
+	pthread_join(th, NULL);
+	cr_assert_eq(data.err, M2M_OK, "the DATA is acknowledged once the lock is gone");
+	cr_assert_eq(hs.err, M2M_OK, "and the handshake welcomed");
+	cli_close(&data.c);
+	cli_close(&hs.c);
 	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
 }
 

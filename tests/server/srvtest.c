@@ -159,7 +159,8 @@ st_start_m2md(const char *conf_name, int port, int node_id, const char *extra)
 		inet_pton(AF_INET, ST_HOST, &a.sin_addr);
 		ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
 		close(fd);
-		if (ok && st_metric(port + 1, "m2md_db_up", NULL) == 2)
+		if (ok && st_metric(port + 1, "m2md_workers", NULL) > 0 &&
+		    st_metric(port + 1, "m2md_db_up", NULL) == st_metric(port + 1, "m2md_workers", NULL))
 			return pid;
 		usleep(50000);
 	}
