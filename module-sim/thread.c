@@ -272,6 +272,18 @@ fill_payload(struct sim_thread *t)
 		t->payload[i] = (uint8_t)("m2m-sim payload "[i % 16]);
 }
 
+/* SIGINT and SIGTERM are blocked before the threads exist (main.c) and
+ * taken by the supervisor once the run starts; while keys are made, a
+ * pending one is looked for every few hundred keys instead. */
+static int
+stop_pending(void)
+{
+	sigset_t pend;
+
+	return sigpending(&pend) == 0 &&
+	    (sigismember(&pend, SIGINT) == 1 || sigismember(&pend, SIGTERM) == 1);
+}
+
 /* --precompute: made here, before the common start, so the run's clock and
  * CPU figures do not include them. All modules of a credentials file pin
  * the same server key; one that pins another does without. */
@@ -285,10 +297,13 @@ init_prepared(struct sim_thread *t, const struct sim_creds *cr, size_t n)
 	if ((t->prep = calloc(n, sizeof(*t->prep))) == NULL)
 		return M2M_E_NOMEM;
 	t->prep_cap = n;
-	while (t->n_prep < n && err == M2M_OK)
+	while (t->n_prep < n && err == M2M_OK) {
+		if (t->n_prep % 256 == 0 && stop_pending())
+			return M2M_E_STOPPED;
 		if ((err = proto_mod_prepare(t->ctx, cr->mods[0].c.server_pub,
 		    &t->prep[t->n_prep])) == M2M_OK)
 			t->n_prep++;
+	}
 	return err;
 }
 
@@ -321,7 +336,8 @@ sim_thread_new(struct sim_thread **out, struct sim_run *run, unsigned index, cha
 	if ((err = init_modules(t, run->creds)) != M2M_OK ||
 	    (err = init_slots(t, sim_thread_slots(o, run->creds->n, index))) != M2M_OK ||
 	    (err = init_prepared(t, run->creds, share(o->precompute, o->threads, index))) != M2M_OK)
-		snprintf(detail, dlen, "thread %u: %s", index, m2m_strerror(err));
+		snprintf(detail, dlen, "thread %u: %s%s", index, m2m_strerror(err),
+		    err == M2M_E_STOPPED ? " while making its --precompute keys, before the run" : "");
 	return err;
 }
 

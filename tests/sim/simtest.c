@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,30 @@ st_write_file(const char *path, const char *text)
 int
 st_run_sim(const char *const *argv, char **out, char **err)
 {
+	return st_run_sim_signal(argv, 0, out, err);
+}
+
+/* 1 once process pid blocks signal sig (/proc/PID/status, SigBlk). */
+static int
+blocks(pid_t pid, int sig)
+{
+	char path[64], line[256];
+	unsigned long long mask = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "SigBlk:", 7) == 0)
+			mask = strtoull(line + 7, NULL, 16);
+	fclose(f);
+	return (mask >> (sig - 1)) & 1;
+}
+
+int
+st_run_sim_signal(const char *const *argv, int sig, char **out, char **err)
+{
 	char dir[256], o[300], e[300];
 	const char *av[64];
 	size_t n = 0;
@@ -136,6 +161,11 @@ st_run_sim(const char *const *argv, char **out, char **err)
 		dup2(fe, 2);
 		execv(av[0], (char *const *)av);
 		_exit(127);
+	}
+	if (sig != 0) {
+		for (int i = 0; i < 3000 && !blocks(pid, sig); i++)
+			usleep(10000);
+		kill(pid, sig);
 	}
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	*out = st_read_file(o);

@@ -29,6 +29,9 @@ void st_enrolled_free(struct st_enrolled *e);
 /* Runs m2m-sim with argv (NULL-terminated, without the program name);
  * returns its exit status, with stdout and stderr in malloc'd strings. */
 int st_run_sim(const char *const *argv, char **out, char **err);
+/* The same, sending it signal sig once it blocks sig (past its start-up:
+ * before, the signal's default action would end it). */
+int st_run_sim_signal(const char *const *argv, int sig, char **out, char **err);
 char *st_read_file(const char *path);
 void st_write_file(const char *path, const char *text);
 

@@ -2,6 +2,7 @@
  * credentials files exit with status 2 and a message naming the problem. */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,23 @@ Test(args, credentials_problems)
 	    "--credentials", missing);
 	USAGE("bad.cred:2: server line needs 3 fields", "--server", "127.0.0.1:9",
 	    "--credentials", bad);
+}
+
+/* Ctrl-C while the keys are made stops m2m-sim then, not after the
+ * preparation (10,000,000 keys take minutes). */
+Test(args, sigint_while_precomputing_stops_at_once, .timeout = 60)
+{
+	const char *argv[] = { SRV, "--precompute", "10000000", NULL };
+	char *out, *err;
+	int rc = st_run_sim_signal(argv, SIGINT, &out, &err);
+
+	cr_assert_eq(rc, 1, "exit %d; stderr: %s", rc, err);
+	cr_assert_not_null(strstr(err, "stopped by a signal while making its --precompute keys"),
+	    "stderr: %s", err);
+	cr_assert_null(strstr(err, "keys precomputed"), "stderr: %s", err);
+	cr_assert_eq(out[0], '\0', "no report: %s", out);
+	free(out);
+	free(err);
 }
 
 Test(args, help_exits_zero)
