@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -159,6 +160,8 @@ st_run_sim_signal(const char *const *argv, int sig, char **out, char **err)
 
 		dup2(fo, 1);
 		dup2(fe, 2);
+		/* A test that times out must not leave m2m-sim running. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execv(av[0], (char *const *)av);
 		_exit(127);
 	}
