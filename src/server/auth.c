@@ -17,7 +17,7 @@ struct srv_auth {
 	int fd;
 	int64_t module_id;
 	struct sess_entry *sess;	/* reserved before the commit */
-	uint64_t t0;
+	uint64_t t_read, t0;		/* the AUTH read; the current stage's start */
 	uint8_t tag[8];			/* of the AUTH datagram */
 	struct proto_srv_auth a;
 };
@@ -108,6 +108,7 @@ srv_on_auth(struct worker *w, const struct srv_pkt *p)
 {
 	struct ho_entry *e = entry_of(w, p);
 	struct srv_auth *x;
+	uint64_t t = worker_now_ns();
 	enum m2m_err err;
 
 	if (e == NULL)
@@ -133,7 +134,9 @@ srv_on_auth(struct worker *w, const struct srv_pkt *p)
 	x->fromlen = p->fromlen;
 	x->fd = p->fd;
 	tag_of(p, x->tag);
+	x->t_read = t;
 	srv_count(&w->m, SRV_C_handshakes_started, 1);
+	x->t0 = worker_now_ns();
 	err = db_lookup_pseudonym(w->db_rd, x->a.hs.pseudonym, x->a.hs.pseudonym_len, on_lookup, x);
 	if (err != M2M_OK)
 		fail(x, err);
@@ -165,6 +168,8 @@ static void
 on_lookup(void *arg, enum m2m_err err, const struct db_module *m)
 {
 	struct srv_auth *x = arg;
+
+	srv_observe(&x->w->m, SRV_H_db_lookup, worker_now_ns() - x->t0);
 	if (err == M2M_E_DB_NOT_FOUND)
 		err = M2M_E_PROTO_UNKNOWN_MODULE;
 	if (err == M2M_OK)
@@ -212,7 +217,7 @@ on_dh1(void *arg, enum m2m_err err, const uint8_t *secret, const char *detail)
 	struct worker *w = x->w;
 	struct db_handshake h;
 
-	srv_count(&w->m, SRV_C_hsm_derive_ns, worker_now_ns() - x->t0);
+	srv_observe(&w->m, SRV_H_hsm_derive, worker_now_ns() - x->t0);
 	if (err != M2M_OK) {
 		log_warn("worker %u: HSM derive failed: %s%s%s", w->idx, m2m_strerror(err),
 		    detail != NULL ? ": " : "", detail != NULL ? detail : "");
@@ -262,7 +267,7 @@ on_commit(void *arg, enum m2m_err err, const struct db_write_result *r)
 	uint8_t out[PROTO_DATAGRAM_MAX], id[PROTO_SESSION_ID_LEN];
 	size_t n;
 
-	srv_count(&w->m, SRV_C_db_commit_ns, worker_now_ns() - x->t0);
+	srv_observe(&w->m, SRV_H_db_commit, worker_now_ns() - x->t0);
 	if (err == M2M_E_DB_REJECTED)
 		err = M2M_E_PROTO_MODULE_STATUS;
 	/* The session is set up in place: its id must not alias the argument. */
@@ -282,5 +287,6 @@ on_commit(void *arg, enum m2m_err err, const struct db_write_result *r)
 	settle_entry(x, out, n);
 	worker_send(w, x->fd, (const struct sockaddr *)&x->from, x->fromlen, out, n);
 	srv_count(&w->m, SRV_C_handshakes_completed, 1);
+	srv_observe(&w->m, SRV_H_handshake, worker_now_ns() - x->t_read);
 	finish(x);
 }

@@ -1,5 +1,5 @@
-/* The Prometheus text page: sums of the workers' counters, gauges, the HSM
- * pool's figures. Served on its own thread so a slow scraper never touches
+/* The Prometheus text page: sums of the workers' counters and latency
+ * histograms, gauges, the HSM pool's figures. Served on its own thread so a slow scraper never touches
  * the workers' loops. */
 #include "config.h"
 
@@ -24,6 +24,65 @@ sum(struct srv *s, size_t off)
 }
 
 #define OFF(field) offsetof(struct srv_metrics, field)
+
+/* From a fast lookup to a stalled database, finest where a handshake's
+ * answer is expected (under 10 ms), in nanoseconds. */
+static const uint64_t bounds[SRV_HIST_BOUNDS] = {
+	25000, 50000, 100000, 200000, 350000, 500000, 750000,
+	1000000, 1500000, 2000000, 3000000, 5000000, 7500000, 10000000,
+	15000000, 20000000, 30000000, 50000000, 75000000, 100000000,
+	250000000, 500000000, 1000000000, 2500000000,
+};
+
+void
+srv_observe(struct srv_metrics *m, enum srv_hist_id h, uint64_t ns)
+{
+	unsigned i = 0;
+
+	while (i < SRV_HIST_BOUNDS && ns > bounds[i])
+		i++;
+	atomic_fetch_add_explicit(&m->h[h].bucket[i], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->h[h].sum_ns, ns, memory_order_relaxed);
+}
+
+/* Prometheus' histogram: cumulative buckets, then the sum and the count. */
+static void
+histograms(struct srv *s, struct evbuffer *out)
+{
+	static const char *const names[] = {
+#define X(n, h) #n,
+		SRV_HISTS(X)
+#undef X
+	};
+	static const char *const help[] = {
+#define X(n, h) h,
+		SRV_HISTS(X)
+#undef X
+	};
+
+	for (int h = 0; h < SRV_H_COUNT; h++) {
+		size_t base = OFF(h) + (size_t)h * sizeof(struct srv_hist);
+		uint64_t n = 0;
+
+		evbuffer_add_printf(out, "# HELP m2md_%s_seconds %s\n# TYPE m2md_%s_seconds histogram\n",
+		    names[h], help[h], names[h]);
+		for (int i = 0; i <= SRV_HIST_BOUNDS; i++) {
+			char le[32];
+
+			n += sum(s, base + offsetof(struct srv_hist, bucket) +
+			    (size_t)i * sizeof(atomic_uint_least64_t));
+			if (i < SRV_HIST_BOUNDS)
+				snprintf(le, sizeof(le), "%g", (double)bounds[i] / 1e9);
+			else
+				snprintf(le, sizeof(le), "+Inf");
+			evbuffer_add_printf(out, "m2md_%s_seconds_bucket{le=\"%s\"} %llu\n",
+			    names[h], le, (unsigned long long)n);
+		}
+		evbuffer_add_printf(out, "m2md_%s_seconds_sum %.9f\nm2md_%s_seconds_count %llu\n",
+		    names[h], (double)sum(s, base + offsetof(struct srv_hist, sum_ns)) / 1e9,
+		    names[h], (unsigned long long)n);
+	}
+}
 
 static void
 counters(struct srv *s, struct evbuffer *out)
@@ -71,6 +130,7 @@ srv_metrics_render(struct srv *s, struct evbuffer *out)
 	struct hsm_pool_stats hs;
 
 	counters(s, out);
+	histograms(s, out);
 	by_reason(s, out, "drops", "datagrams dropped, by reason", OFF(drops));
 	by_reason(s, out, "handshakes_failed", "handshakes failed after AUTH, by reason",
 	    OFF(hs_failed));

@@ -1,5 +1,5 @@
-/* Counters each worker keeps and the Prometheus text page that sums them,
- * served by libevent's evhttp on its own thread. */
+/* Counters and latency histograms each worker keeps and the Prometheus text
+ * page that sums them, served by libevent's evhttp on its own thread. */
 #ifndef M2M_SRV_METRICS_H
 #define M2M_SRV_METRICS_H
 
@@ -24,9 +24,7 @@
 	X(handshakes_completed, "handshakes committed and answered with WELCOME") \
 	X(welcome_resent, "WELCOME resent for a retransmitted AUTH") \
 	X(hsm_derives, "ECDH operations asked of the HSM") \
-	X(hsm_derive_ns, "time from HSM request to result, nanoseconds") \
 	X(db_commits, "writes committed by the database") \
-	X(db_commit_ns, "time from write request to commit, nanoseconds") \
 	X(data_acked, "DATA messages committed and acknowledged") \
 	X(data_answered_again, "DATA resent after a lost DATA_ACK: answered again, not stored again") \
 	X(rekeys, "REKEY requests recorded") \
@@ -39,8 +37,33 @@ enum srv_counter {
 	SRV_C_COUNT
 };
 
+/* Latency histograms, each a stage an answer can wait in: name, help. */
+#define SRV_HISTS(X) \
+	X(rx_wait, "time a datagram waited in the kernel's receive queue before m2md read it") \
+	X(handshake, "time from reading an AUTH to sending its WELCOME") \
+	X(db_lookup, "time from a module lookup to its answer") \
+	X(hsm_derive, "time from an HSM request to its result, the pool's queue included") \
+	X(db_commit, "time from a write (handshake, DATA, REKEY) to its commit")
+
+enum srv_hist_id {
+#define X(n, h) SRV_H_##n,
+	SRV_HISTS(X)
+#undef X
+	SRV_H_COUNT
+};
+
+/* Fixed bounds (metrics.c), so workers' histograms add up and Prometheus'
+ * histogram_quantile() reads them; the last bucket is +Inf. */
+#define SRV_HIST_BOUNDS	24
+
+struct srv_hist {
+	atomic_uint_least64_t bucket[SRV_HIST_BOUNDS + 1];
+	atomic_uint_least64_t sum_ns;
+};
+
 struct srv_metrics {
 	atomic_uint_least64_t c[SRV_C_COUNT];
+	struct srv_hist h[SRV_H_COUNT];
 	atomic_uint_least64_t drops[M2M_ERR_COUNT];		/* by reason */
 	atomic_uint_least64_t hs_failed[M2M_ERR_COUNT];	/* by reason */
 	/* Gauges, written by the owning worker. */
@@ -59,6 +82,9 @@ srv_count_drop(struct srv_metrics *m, enum m2m_err why)
 {
 	atomic_fetch_add_explicit(&m->drops[why], 1, memory_order_relaxed);
 }
+
+/* Records one duration in nanoseconds. */
+void srv_observe(struct srv_metrics *m, enum srv_hist_id h, uint64_t ns);
 
 struct srv;
 struct evbuffer;

@@ -77,6 +77,8 @@ net_bind_udp(const struct sockaddr_storage *ss, socklen_t len, int *fd, char *er
 	(void)setsockopt(s, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	/* When they do: the kernel's drop count rides on later datagrams. */
 	(void)setsockopt(s, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+	/* Each datagram's arrival: how long it waited for m2md to read it. */
+	(void)setsockopt(s, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	if (bind(s, (const struct sockaddr *)ss, len) != 0)
 		goto fail;
 	*fd = s;

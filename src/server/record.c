@@ -74,7 +74,7 @@ on_commit(void *arg, enum m2m_err err, const struct db_write_result *r)
 	struct worker *w = x->w;
 	struct proto_ack_pt ack;
 
-	srv_count(&w->m, SRV_C_db_commit_ns, worker_now_ns() - x->t0);
+	srv_observe(&w->m, SRV_H_db_commit, worker_now_ns() - x->t0);
 	memset(&ack, 0, sizeof(ack));
 	ack.acked_seq = x->seq;
 	if (err == M2M_OK && x->type == PROTO_DATA) {

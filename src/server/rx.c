@@ -1,12 +1,13 @@
-/* Reading datagrams: a batch per system call (recvmmsg), and the kernel's
- * count of those it dropped on the socket before m2md read them
- * (SO_RXQ_OVFL: a full receive buffer, rarely a socket filter), which no
- * other counter of m2md can see. */
+/* Reading datagrams: a batch per system call (recvmmsg), and what only the
+ * kernel knows of them: how many it dropped on the socket before m2md read
+ * them (SO_RXQ_OVFL: a full receive buffer, rarely a socket filter) and
+ * when each arrived (SO_TIMESTAMPNS), so a loop that falls behind shows. */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "src/server/srv.h"
 
@@ -18,7 +19,7 @@ struct srv_rx {
 	struct mmsghdr hdr[RX_BATCH];
 	struct iovec iov[RX_BATCH];
 	union {
-		char buf[CMSG_SPACE(sizeof(uint32_t))];
+		char buf[CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(struct timespec))];
 		struct cmsghdr align;
 	} ctl[RX_BATCH];
 	uint32_t ovfl[SRV_LISTEN_MAX];	/* the kernel's drop count, last seen */
@@ -54,20 +55,34 @@ prepare(struct srv_rx *rx)
 	}
 }
 
+static uint64_t
+ns_of(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+}
+
 /* The kernel attaches its running drop count to datagrams queued after a
- * drop; the counter grows by the difference. */
+ * drop (the counter grows by the difference), and to each its arrival on
+ * the real-time clock, which is why "now" is read on that clock too. */
 static void
-note_drops(struct worker *w, unsigned sock, struct msghdr *h)
+note_kernel(struct worker *w, unsigned sock, struct msghdr *h, uint64_t now)
 {
 	struct cmsghdr *c;
+	struct timespec ts;
 	uint32_t total;
 
 	for (c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL)
+		if (c->cmsg_level != SOL_SOCKET)
 			continue;
-		memcpy(&total, CMSG_DATA(c), sizeof(total));
-		srv_count(&w->m, SRV_C_rcvbuf_drops, (uint32_t)(total - w->rx->ovfl[sock]));
-		w->rx->ovfl[sock] = total;
+		if (c->cmsg_type == SO_RXQ_OVFL) {
+			memcpy(&total, CMSG_DATA(c), sizeof(total));
+			srv_count(&w->m, SRV_C_rcvbuf_drops, (uint32_t)(total - w->rx->ovfl[sock]));
+			w->rx->ovfl[sock] = total;
+		} else if (c->cmsg_type == SO_TIMESTAMPNS) {
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			/* A clock stepped back between the two reads is not a wait. */
+			srv_observe(&w->m, SRV_H_rx_wait, now > ns_of(&ts) ? now - ns_of(&ts) : 0);
+		}
 	}
 }
 
@@ -87,6 +102,7 @@ worker_on_read(int fd, short what, void *arg)
 	struct worker *w = arg;
 	struct srv_rx *rx = w->rx;
 	unsigned sock = socket_index(w, fd), done = 0;
+	struct timespec now;
 	int n, i;
 
 	(void)what;
@@ -95,10 +111,11 @@ worker_on_read(int fd, short what, void *arg)
 		/* MSG_TRUNC: the real length of an oversized datagram, to drop it. */
 		if ((n = recvmmsg(fd, rx->hdr, RX_BATCH, MSG_TRUNC, NULL)) <= 0)
 			break;
+		clock_gettime(CLOCK_REALTIME, &now);
 		for (i = 0; i < n; i++) {
 			struct srv_pkt *p = &rx->pkt[i];
 
-			note_drops(w, sock, &rx->hdr[i].msg_hdr);
+			note_kernel(w, sock, &rx->hdr[i].msg_hdr, ns_of(&now));
 			p->len = rx->hdr[i].msg_len;
 			p->fromlen = rx->hdr[i].msg_hdr.msg_namelen;
 			p->fd = fd;

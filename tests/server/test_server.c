@@ -51,6 +51,60 @@ Test(server, handshake_and_data_are_stored)
 	cli_close(&c);
 }
 
+static double
+hist(const char *name, const char *suffix, const char *label)
+{
+	char full[128];
+
+	snprintf(full, sizeof(full), "m2md_%s_seconds_%s", name, suffix);
+	return st_metric(MPORT, full, label);
+}
+
+/* Each stage's histogram counts what its counter counts; its buckets are
+ * cumulative, end in +Inf at the count, and the sum is a real duration. */
+static void
+assert_histogram(const char *name, double count)
+{
+	static const char *const le[] = { "le=\"2.5e-05\"", "le=\"0.001\"", "le=\"0.01\"",
+	    "le=\"2.5\"", "le=\"+Inf\"" };
+	double prev = 0;
+
+	cr_assert_eq(hist(name, "count", NULL), count, "%s: count %.0f, expected %.0f", name,
+	    hist(name, "count", NULL), count);
+	for (size_t i = 0; i < sizeof(le) / sizeof(le[0]); i++) {
+		double b = hist(name, "bucket", le[i]);
+
+		cr_assert_geq(b, prev, "%s: bucket %s below the one before it", name, le[i]);
+		prev = b;
+	}
+	cr_assert_eq(prev, count, "%s: +Inf bucket %.0f, count %.0f", name, prev, count);
+	cr_assert_gt(hist(name, "sum", NULL), 0, "%s: no time recorded", name);
+	cr_assert_lt(hist(name, "sum", NULL), count * 2.5, "%s: sum beyond every bucket", name);
+}
+
+Test(server, latency_histograms_count_every_stage)
+{
+	struct cli c;
+	uint64_t seq;
+
+	st_client(&c, 20, st_port());
+	cr_assert_eq(cli_handshake(&c, (const uint8_t *)"boot", 4), M2M_OK);
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(cli_data(&c, (const uint8_t *)"t=21", 4, &seq), M2M_OK);
+	cli_close(&c);
+	assert_histogram("handshake", st_metric(MPORT, "m2md_handshakes_completed_total", NULL));
+	assert_histogram("hsm_derive", st_metric(MPORT, "m2md_hsm_derives_total", NULL));
+	/* Every commit, failed ones too: at least the successful ones. */
+	cr_assert_geq(hist("db_commit", "count", NULL),
+	    st_metric(MPORT, "m2md_db_commits_total", NULL));
+	assert_histogram("db_commit", hist("db_commit", "count", NULL));
+	cr_assert_geq(hist("db_lookup", "count", NULL), st_metric(MPORT,
+	    "m2md_hsm_derives_total", NULL), "a lookup before every HSM derive");
+	assert_histogram("db_lookup", hist("db_lookup", "count", NULL));
+	/* Every datagram read from a socket: the kernel stamped each. */
+	assert_histogram("rx_wait", st_metric(MPORT, "m2md_datagrams_in_total", NULL));
+}
+
 Test(server, instruction_round_trip)
 {
 	struct cli c;
