@@ -18,6 +18,11 @@
 
 #define SRV_KEYS_MAX	8
 #define SRV_INBOX_CAP	256
+/* The tick sweeps idle sessions a slice at a time: ten small slices a
+ * second stall the loop a tenth as long as one large one, for the same
+ * cycle (SRV_SWEEP_CYCLE_S over the whole slab). */
+#define SRV_TICKS_PER_S		10
+#define SRV_SWEEP_CYCLE_S	8
 
 struct event_base;
 struct event;

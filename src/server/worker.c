@@ -1,5 +1,6 @@
 /* A worker thread: its event loop, its sockets, the receive path that sorts
- * datagrams by type, the handoff inbox and the once-a-second tick. */
+ * datagrams by type, the handoff inbox and the tick (ten a second:
+ * expiry, the idle-session sweep, the gauges). */
 #include "config.h"
 
 #include <errno.h>
@@ -152,7 +153,7 @@ worker_on_tick(evutil_socket_t fd, short what, void *arg)
 	struct worker *w = arg;
 	uint32_t now = worker_now_s();
 	const struct srv_config *c = w->srv->cfg;
-	size_t budget = w->sess.cap / 8 + 64;
+	size_t budget = w->sess.cap / (SRV_SWEEP_CYCLE_S * SRV_TICKS_PER_S) + 8;
 
 	(void)fd, (void)what;
 	ho_expire(&w->ho, now);

@@ -83,11 +83,11 @@ init_tables(struct worker *w)
 static enum m2m_err
 init_events(struct worker *w)
 {
-	struct timeval one = { 1, 0 };
+	struct timeval period = { 0, 1000000 / SRV_TICKS_PER_S };
 
 	w->inbox.ev = event_new(w->base, -1, 0, worker_on_inbox, w);
 	w->tick = event_new(w->base, -1, EV_PERSIST, worker_on_tick, w);
-	if (w->inbox.ev == NULL || w->tick == NULL || event_add(w->tick, &one) != 0)
+	if (w->inbox.ev == NULL || w->tick == NULL || event_add(w->tick, &period) != 0)
 		return M2M_E_NOMEM;
 	return M2M_OK;
 }

@@ -301,6 +301,48 @@ Test(faults, lookups_are_not_held_behind_a_commit, .timeout = 60)
 	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
 }
 
+/* The idle-session sweep: a session with no record for the timeout ends
+ * within one sweep cycle (8 s) after it, one that keeps sending stays; the
+ * ended one's DATA is refused and its module's next handshake works. */
+Test(faults, idle_sessions_end_and_active_ones_stay, .timeout = 60)
+{
+	const char *creds = ft_enroll("creds-idle", 2);
+	int port = ft_port(9), mport = port + 1;
+	struct cli idle, busy;
+	double unknown, t0, t;
+	uint64_t seq;
+	pid_t pid;
+
+	pid = ft_start_m2md("m2md-idle.conf", port, "[limits]\nsession_idle_timeout = 5\n");
+	ft_client(&idle, creds, 0, port);
+	ft_client(&busy, creds, 1, port);
+	cr_assert_eq(cli_handshake(&idle, NULL, 0), M2M_OK);
+	cr_assert_eq(cli_handshake(&busy, NULL, 0), M2M_OK);
+	t0 = ft_now();
+	for (int i = 0; i < 20 && st_metric(mport, "m2md_sessions", NULL) != 2; i++)
+		usleep(50000);
+	cr_assert_eq(st_metric(mport, "m2md_sessions", NULL), 2);
+	while ((t = ft_now() - t0) < 20 && st_metric(mport, "m2md_sessions", NULL) == 2) {
+		cr_assert_eq(cli_data(&busy, (const uint8_t *)"alive", 5, &seq), M2M_OK,
+		    "the active session stays (%.1f s)", t);
+		usleep(500000);
+	}
+	cr_assert_eq(st_metric(mport, "m2md_sessions", NULL), 1,
+	    "the idle session ended within the timeout and a sweep cycle (%.1f s)", t);
+	cr_assert_geq(t, 4.0, "not before its timeout (%.1f s)", t);
+
+	unknown = st_metric(mport, "m2md_drops_total", "M2M_E_SRV_UNKNOWN_SESSION");
+	idle.timeout_ms = 300;
+	cr_assert_neq(cli_data(&idle, (const uint8_t *)"late", 4, &seq), M2M_OK);
+	cr_assert_gt(st_metric(mport, "m2md_drops_total", "M2M_E_SRV_UNKNOWN_SESSION"), unknown);
+	idle.timeout_ms = 2000;
+	cr_assert_eq(cli_handshake(&idle, NULL, 0), M2M_OK, "a new handshake starts over");
+	cr_assert_eq(cli_data(&busy, (const uint8_t *)"alive", 5, &seq), M2M_OK);
+	cli_close(&idle);
+	cli_close(&busy);
+	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
+}
+
 /* ---- HSM faults through the test PKCS#11 module ---- */
 
 static void
