@@ -1,6 +1,6 @@
 /* The Prometheus text page: sums of the workers' counters and latency
- * histograms, gauges, the HSM pool's figures. Served on its own thread so a slow scraper never touches
- * the workers' loops. */
+ * histograms, gauges, the HSM pool's figures. Served on its own thread so
+ * a slow scraper never touches the workers' loops. */
 #include "config.h"
 
 #include <event2/buffer.h>
