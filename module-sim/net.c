@@ -1,5 +1,6 @@
 /* Network plumbing of m2m-sim: the server address resolved once at start,
- * connected non-blocking UDP sockets, and the open-file limit. */
+ * connected non-blocking UDP sockets stamped with each datagram's arrival,
+ * and the open-file limit. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "module-sim/sim.h"
@@ -90,7 +92,47 @@ sim_socket(const struct sim_addr *a)
 		errno = e;
 		return -1;
 	}
+	/* Best effort: without the kernel's stamp, arrival is the read time. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){ 1 }, sizeof(int));
 	return fd;
+}
+
+static uint64_t
+ns_of(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+}
+
+void
+sim_clock_pair(struct sim_clock *c)
+{
+	struct timespec mono, real;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	c->mono_ns = ns_of(&mono);
+	c->real_ns = ns_of(&real);
+}
+
+uint64_t
+sim_arrival_ns(struct msghdr *mh, const struct sim_clock *c)
+{
+	struct cmsghdr *cm;
+	struct timespec ts;
+	uint64_t at;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+		at = ns_of(&ts);
+		/* A stamp from the future or from long ago means the wall
+		 * clock was stepped: the read time is the better guess. */
+		if (at > c->real_ns || c->real_ns - at > c->mono_ns)
+			break;
+		return c->mono_ns - (c->real_ns - at);
+	}
+	return c->mono_ns;
 }
 
 uint64_t

@@ -28,6 +28,7 @@ sim_stats_init(struct sim_stats *s)
 	memset(s, 0, sizeof(*s));	/* all-zero atomics are valid on our targets */
 	sim_hist_init(&s->hs_lat);
 	sim_hist_init(&s->data_lat);
+	sim_hist_init(&s->read_lag);
 }
 
 #define ADD(f) atomic_fetch_add_explicit(&dst->f, SIM_GET(src->f), memory_order_relaxed)
@@ -42,6 +43,7 @@ sim_stats_add(struct sim_stats *dst, const struct sim_stats *src)
 		ADD(err[k]);
 	sim_hist_merge(&dst->hs_lat, &src->hs_lat);
 	sim_hist_merge(&dst->data_lat, &src->data_lat);
+	sim_hist_merge(&dst->read_lag, &src->read_lag);
 }
 
 uint64_t
@@ -149,6 +151,7 @@ report_text(FILE *fp, const struct sim_opts *o, const struct sim_addr *a,
 	    "       max\n");
 	text_latency(fp, "handshake", &s->hs_lat);
 	text_latency(fp, "data", &s->data_lat);
+	text_latency(fp, "read lag", &s->read_lag);
 }
 
 static void
@@ -202,7 +205,8 @@ report_json(FILE *fp, const struct sim_opts *o, const struct sim_addr *a,
 		    (unsigned long long)SIM_GET(s->err[k]));
 	fprintf(fp, "},\n  \"latency_us\": {\n");
 	json_latency(fp, "handshake", &s->hs_lat, ",");
-	json_latency(fp, "data", &s->data_lat, "");
+	json_latency(fp, "data", &s->data_lat, ",");
+	json_latency(fp, "read_lag", &s->read_lag, "");
 	fprintf(fp, "  }\n}\n");
 }
 

@@ -62,6 +62,7 @@ struct sim_stats {
 	_Atomic uint64_t retransmits, retry_msgs, ignored, inflight, unstarted, lost, prepared;
 	_Atomic uint64_t err[SIM_ERR_COUNT];
 	struct sim_hist hs_lat, data_lat;
+	struct sim_hist read_lag;	/* a datagram's arrival to m2m-sim reading it */
 };
 void sim_stats_init(struct sim_stats *s);
 void sim_stats_add(struct sim_stats *dst, const struct sim_stats *src);
@@ -80,6 +81,15 @@ enum m2m_err sim_resolve(const char *hostport, struct sim_addr *a, char *detail,
 int sim_socket(const struct sim_addr *a);
 /* Raises RLIMIT_NOFILE to its hard limit; returns the new soft limit. */
 uint64_t sim_raise_nofile(void);
+/* The monotonic and the wall clock read together: the kernel stamps
+ * arrivals with the wall clock, latencies are on the monotonic one. */
+struct sim_clock {
+	uint64_t mono_ns, real_ns;
+};
+void sim_clock_pair(struct sim_clock *c);
+/* When the datagram just received arrived, on the monotonic clock: its
+ * SO_TIMESTAMPNS stamp, or c->mono_ns when it has none. */
+uint64_t sim_arrival_ns(struct msghdr *mh, const struct sim_clock *c);
 
 /* thread.c: a worker with its own event loop, modules and sockets. */
 struct sim_thread;

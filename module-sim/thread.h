@@ -29,6 +29,7 @@ struct sim_slot {
 	unsigned tries, retry_answers;
 	uint64_t t_start_ns;		/* intended start of the handshake */
 	uint64_t t_msg_ns;		/* intended send time of the current DATA */
+	uint64_t rx_ns;			/* arrival of the datagram being handled */
 	unsigned data_done;
 	uint64_t seq;			/* of the current DATA (its resends are the same record) */
 	uint8_t acks_sent;

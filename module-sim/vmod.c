@@ -171,12 +171,12 @@ keep_instructions(struct sim_mod *m, const struct proto_instr *in, size_t n)
 		memcpy(m->acks[m->n_acks++], in[i].id, PROTO_INSTR_ID_LEN);
 }
 
+/* Up to the answer's arrival: time this process spent before reading it
+ * (it shares a core with the load it makes) is not the server's. */
 static uint64_t
-since_us(uint64_t from_ns)
+since_us(const struct sim_slot *sl, uint64_t from_ns)
 {
-	uint64_t now = sim_now_ns();
-
-	return now > from_ns ? (now - from_ns) / 1000 : 0;
+	return sl->rx_ns > from_ns ? (sl->rx_ns - from_ns) / 1000 : 0;
 }
 
 /* After the handshake or a DATA_ACK: next DATA now, later, or the end. */
@@ -231,7 +231,7 @@ on_welcome(struct sim_slot *sl, const uint8_t *pkt, size_t len)
 	keep_instructions(m, w.instr, w.n_instr);
 	proto_wipe(pt, sizeof(pt));
 	SIM_INC(t->stats.hs_ok);
-	sim_hist_record(&t->stats.hs_lat, since_us(sl->t_start_ns));
+	sim_hist_record(&t->stats.hs_lat, since_us(sl, sl->t_start_ns));
 	next_step(sl);
 }
 
@@ -306,7 +306,7 @@ on_data_ack(struct sim_slot *sl, const uint8_t *pkt, size_t len)
 	confirm_acks(sl->mod, sl->acks_sent);
 	keep_instructions(sl->mod, a.instr, a.n_instr);
 	SIM_INC(t->stats.data_ok);
-	sim_hist_record(&t->stats.data_lat, since_us(sl->t_msg_ns));
+	sim_hist_record(&t->stats.data_lat, since_us(sl, sl->t_msg_ns));
 	sl->data_done++;
 	next_step(sl);
 }
@@ -337,18 +337,33 @@ sim_vmod_on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct sim_slot *sl = arg;
 	uint8_t buf[PROTO_DATAGRAM_MAX + 1];
+	union {
+		struct cmsghdr align;
+		char b[CMSG_SPACE(sizeof(struct timespec))];
+	} ctl;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh;
+	struct sim_clock c;
 	ssize_t n;
 
 	(void)what;
 	/* A bounded batch, so one busy socket cannot starve the others. */
 	for (int i = 0; i < 16 && sl->fd == fd; i++) {
-		if ((n = recv(fd, buf, sizeof(buf), 0)) < 0) {
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl.b;
+		mh.msg_controllen = sizeof(ctl.b);
+		if ((n = recvmsg(fd, &mh, 0)) < 0) {
 			if (errno == ECONNREFUSED)
 				SIM_INC(sl->t->stats.err[SIM_ERR_REFUSED]);
 			else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 				SIM_INC(sl->t->stats.err[SIM_ERR_SEND]);
 			return;
 		}
+		sim_clock_pair(&c);
+		sl->rx_ns = sim_arrival_ns(&mh, &c);
+		sim_hist_record(&sl->t->stats.read_lag, (c.mono_ns - sl->rx_ns) / 1000);
 		if (!lost(sl->t))
 			dispatch(sl, buf, (size_t)n);
 	}

@@ -125,6 +125,10 @@ Test(loopback, closed_loop_200_handshakes_with_2_data)
 	cr_assert_eq(num(j, "data", "ok"), 400);
 	cr_assert_eq(lat_count(j, "handshake"), 200);
 	cr_assert_eq(lat_count(j, "data"), 400);
+	/* Every datagram read is dated, once: CHALLENGE, WELCOME, DATA_ACK,
+	 * RETRY and the duplicates ignored. */
+	cr_assert_eq(lat_count(j, "read_lag"), 2 * 200 + 400 + num(j, "retry_answered", NULL) +
+	    num(j, "ignored_datagrams", NULL));
 	cr_assert_eq(c->welcomes, 200);
 	cr_assert_eq(c->data, 400);
 	cr_assert_eq(c->rejected, 0);
