@@ -28,6 +28,7 @@
 	X(data_acked, "DATA messages committed and acknowledged") \
 	X(data_answered_again, "DATA resent after a lost DATA_ACK: answered again, not stored again") \
 	X(rekeys, "REKEY requests recorded") \
+	X(sessions_ended_inactive, "sessions ended: the database refused a DATA (module suspended or revoked)") \
 	X(handoffs, "datagrams handed to the worker that owns their state")
 
 enum srv_counter {

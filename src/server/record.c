@@ -34,7 +34,7 @@ struct srv_rec {
 static void
 finish(struct srv_rec *x)
 {
-	x->se->inflight--;
+	sess_done(&x->w->sess, x->se);
 	x->w->inflight--;
 	free(x);
 }
@@ -67,6 +67,21 @@ reply(struct srv_rec *x, const struct proto_ack_pt *ack)
 	send_ack(x->w, x->se, x->fd, &x->from, x->fromlen, type, ack);
 }
 
+/* The database refused a DATA: the module is no longer active (suspended or
+ * revoked, by any node's administrator). Its session ends on this node
+ * now, so that nothing more on it is stored or acknowledged, a resend of
+ * an earlier DATA included. */
+static void
+end_session(struct srv_rec *x)
+{
+	if (x->se->closed)
+		return;
+	sess_close(&x->w->sess, x->se);
+	srv_count(&x->w->m, SRV_C_sessions_ended_inactive, 1);
+	log_debug("worker %u: session of module %lld ended: module not active", x->w->idx,
+	    (long long)x->se->module_id);
+}
+
 static void
 on_commit(void *arg, enum m2m_err err, const struct db_write_result *r)
 {
@@ -88,10 +103,11 @@ on_commit(void *arg, enum m2m_err err, const struct db_write_result *r)
 	}
 	if (err != M2M_OK) {
 		/* Never acknowledged: the module resends the same DATA, which
-		 * the window must then take as new, unless the database would
-		 * refuse it again (a module no longer active). */
+		 * the window must then take as new. */
 		if (x->type == PROTO_DATA && err != M2M_E_DB_REJECTED)
 			proto_session_forget(&x->se->s, x->seq);
+		if (x->type == PROTO_DATA && err == M2M_E_DB_REJECTED)
+			end_session(x);
 		srv_count_drop(&w->m, err);
 		finish(x);
 		return;

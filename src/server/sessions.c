@@ -64,6 +64,25 @@ sess_release(struct sessions *t, struct sess_entry *e)
 	t->free_head = (uint32_t)(e - t->slab);
 }
 
+void
+sess_close(struct sessions *t, struct sess_entry *e)
+{
+	if (e->in_use)
+		srv_table_del(&t->table, e);
+	e->in_use = 0;
+	e->closed = 1;
+	if (e->inflight == 0)
+		sess_release(t, e);
+}
+
+void
+sess_done(struct sessions *t, struct sess_entry *e)
+{
+	e->inflight--;
+	if (e->closed && e->inflight == 0)
+		sess_release(t, e);
+}
+
 struct sess_entry *
 sess_find(struct sessions *t, const uint8_t id[PROTO_SESSION_ID_LEN])
 {

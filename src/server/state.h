@@ -55,6 +55,7 @@ struct sess_entry {
 	uint32_t last_active;		/* monotonic seconds */
 	uint16_t inflight;		/* writes awaiting commit: not swept meanwhile */
 	uint8_t in_use;
+	uint8_t closed;			/* ended, released once inflight is 0 */
 	uint8_t answers_left;		/* DATA resends still to answer (record.c) */
 	uint32_t next_free;
 };
@@ -72,6 +73,12 @@ void sess_free(struct sessions *t);
 struct sess_entry *sess_alloc(struct sessions *t);
 enum m2m_err sess_insert(struct sessions *t, struct sess_entry *e);
 void sess_release(struct sessions *t, struct sess_entry *e);
+/* Ends a session at once (no record finds it any more); its memory goes
+ * back to the free list when the last write in flight has finished
+ * (sess_done). */
+void sess_close(struct sessions *t, struct sess_entry *e);
+/* A write in flight on e has finished. */
+void sess_done(struct sessions *t, struct sess_entry *e);
 struct sess_entry *sess_find(struct sessions *t, const uint8_t id[PROTO_SESSION_ID_LEN]);
 /* Looks at `budget` slots and ends sessions idle since before `cutoff`. */
 void sess_sweep(struct sessions *t, uint32_t cutoff, size_t budget);
