@@ -1,5 +1,6 @@
 /* UDP sockets and addresses: "host:port" and "[v6]:port" parsing (numeric
- * only: no DNS on a server's start path), SO_REUSEPORT binding. */
+ * only: no DNS on a server's start path), SO_REUSEPORT binding, and the
+ * check that no other process serves an address already. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -88,6 +89,39 @@ fail:
 	    strerror(errno));
 	if (s >= 0)
 		close(s);
+	return M2M_E_IO;
+}
+
+/* SO_REUSEPORT lets any process of the same user join the address and take
+ * a share of its traffic. A socket bound without it fails on an address
+ * that any socket holds, so it tells whether someone else is there before
+ * the workers bind; it is closed at once, and the workers' sockets then
+ * refuse the next m2md the same way. */
+enum m2m_err
+net_claim_udp(const struct sockaddr_storage *ss, socklen_t len, char *err, size_t errlen)
+{
+	char name[INET6_ADDRSTRLEN + 8];
+	int s, one = 1, rc, e;
+
+	if ((s = socket(ss->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
+		snprintf(err, errlen, "UDP socket on %s: %s", net_ntop(ss, name, sizeof(name)),
+		    strerror(errno));
+		return M2M_E_IO;
+	}
+	if (ss->ss_family == AF_INET6)
+		(void)setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	rc = bind(s, (const struct sockaddr *)ss, len);
+	e = errno;
+	close(s);
+	if (rc == 0)
+		return M2M_OK;
+	if (e == EADDRINUSE)
+		snprintf(err, errlen, "UDP %s: another process already serves this address "
+		    "(a second m2md would take a share of its datagrams)",
+		    net_ntop(ss, name, sizeof(name)));
+	else
+		snprintf(err, errlen, "UDP socket on %s: %s", net_ntop(ss, name, sizeof(name)),
+		    strerror(e));
 	return M2M_E_IO;
 }
 

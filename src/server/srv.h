@@ -130,6 +130,9 @@ void srv_rx_free(struct srv_rx *rx);
 /* net.c */
 enum m2m_err net_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
     char *err, size_t errlen);
+/* M2M_E_IO with a message when another process serves the address. */
+enum m2m_err net_claim_udp(const struct sockaddr_storage *ss, socklen_t len, char *err,
+    size_t errlen);
 enum m2m_err net_bind_udp(const struct sockaddr_storage *ss, socklen_t len, int *fd,
     char *err, size_t errlen);
 /* The address bytes (IP then port) that cookies and rate limits key on. */

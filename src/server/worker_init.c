@@ -50,7 +50,10 @@ open_sockets(struct worker *w, char *err, size_t errlen)
 	enum m2m_err e;
 
 	for (size_t i = 0; i < c->n_listen; i++) {
+		/* The first worker checks that the address is ours alone; the
+		 * others then share it with it. */
 		if ((e = net_parse(c->listen[i], &ss, &len, err, errlen)) != M2M_OK ||
+		    (w->idx == 0 && (e = net_claim_udp(&ss, len, err, errlen)) != M2M_OK) ||
 		    (e = net_bind_udp(&ss, len, &w->fds[i], err, errlen)) != M2M_OK)
 			return e;
 		w->n_fds++;
