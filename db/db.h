@@ -38,8 +38,9 @@ struct db_settings {
 
 void db_settings_init(struct db_settings *s);
 /* Applies the command line (--db, arg may be NULL) over $M2M_DB over what
- * s already holds. A password in arg is refused (M2M_E_DB_PASSWORD): argv is
- * visible to every local user; PGPASSFILE or ~/.pgpass are the way. */
+ * s already holds. A password in either is refused (M2M_E_DB_PASSWORD):
+ * argv and the environment are visible to other local users and end up in
+ * shell histories and unit files; PGPASSFILE or ~/.pgpass are the way. */
 enum m2m_err db_settings_conninfo(struct db_settings *s, const char *arg,
     char *err, size_t errlen);
 /* M2M_E_DB_PASSWORD if conninfo sets a password, M2M_E_CONFIG if libpq

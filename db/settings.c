@@ -1,5 +1,5 @@
 /* Connection settings the libpq way: defaults, $M2M_DB, --db, and the
- * refusal of passwords on the command line. */
+ * refusal of passwords in a connection string, wherever it comes from. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -53,23 +53,16 @@ db_settings_conninfo(struct db_settings *s, const char *arg, char *err, size_t e
 	const char *env = getenv("M2M_DB");
 	enum m2m_err e;
 
-	if (arg != NULL) {
-		if ((e = db_conninfo_check(arg, err, errlen)) != M2M_OK)
-			return e;
-	} else if (env != NULL && env[0] != '\0') {
+	if (arg == NULL && env != NULL && env[0] != '\0')
 		arg = env;
-	} else {
+	if (arg == NULL)
 		return M2M_OK;
-	}
+	if ((e = db_conninfo_check(arg, err, errlen)) != M2M_OK)
+		return e;
 	if (strlen(arg) >= sizeof(s->conninfo)) {
 		db_detail(err, errlen, "connection string", "too long");
 		return M2M_E_CONFIG;
 	}
 	strcpy(s->conninfo, arg);
-	/* A password in the environment is the user's choice; only parse it. */
-	if (db_conninfo_check(s->conninfo, err, errlen) == M2M_E_CONFIG)
-		return M2M_E_CONFIG;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
 	return M2M_OK;
 }

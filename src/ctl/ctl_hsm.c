@@ -192,6 +192,7 @@ static int
 export_key(const struct hsm_opts *o, const struct hsm_key_info *k)
 {
 	char pem[512], err[HSM_DETAIL_LEN] = "";
+	const char *db;
 	enum m2m_err e;
 
 	if ((e = hsm_pub_pem(k->pub, pem, sizeof(pem))) != M2M_OK)
@@ -207,8 +208,9 @@ export_key(const struct hsm_opts *o, const struct hsm_key_info *k)
 	printf("\n");
 	if (!o->reg)
 		return 0;
-	e = db_admin_server_key_add(o->db ? o->db : getenv("M2M_DB"), k->key_id, k->pub,
-	    k->label, err, sizeof(err));
+	db = o->db != NULL ? o->db : getenv("M2M_DB");
+	if ((e = db_conninfo_check(db, err, sizeof(err))) == M2M_OK)
+		e = db_admin_server_key_add(db, k->key_id, k->pub, k->label, err, sizeof(err));
 	if (e != M2M_OK)
 		return fail(e, err);
 	printf("registered in the server key table\n");

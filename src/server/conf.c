@@ -172,7 +172,10 @@ on_key(void *arg, const char *s, const char *k, const char *v)
 		r = backend_key(p->c, s, k, v);
 	if (r == 1)
 		return 1;
-	if (!p->failed)
+	/* A connection string may hold a password: never echo it. */
+	if (!p->failed && strcmp(k, "conninfo") == 0 && r != 0)
+		snprintf(p->err, p->errlen, "invalid value for key 'conninfo' in section [%s]", s);
+	else if (!p->failed)
 		snprintf(p->err, p->errlen, r == 0 ? "unknown key '%s' in section [%s]" :
 		    "invalid value '%s' for key '%s' in section [%s]",
 		    r == 0 ? k : v, r == 0 ? s : k, s);
@@ -209,6 +212,10 @@ srv_config_load(struct srv_config *c, const char *path, char *err, size_t errlen
 		if (line != 0) {
 			snprintf(what, sizeof(what), "%s", p.failed ? err : "syntax error");
 			snprintf(err, errlen, "%s:%d: %s", path, line, what);
+			return M2M_E_CONFIG;
+		}
+		if (db_conninfo_check(c->db.conninfo, what, sizeof(what)) != M2M_OK) {
+			snprintf(err, errlen, "%s: [database] conninfo: %s", path, what);
 			return M2M_E_CONFIG;
 		}
 	}

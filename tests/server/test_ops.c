@@ -29,3 +29,30 @@ Test(ops, second_m2md_on_the_same_address_refuses_to_start)
 	cr_assert_eq(cli_handshake(&c, NULL, 0), M2M_OK, "the first m2md still serves");
 	cli_close(&c);
 }
+
+/* One policy for passwords in a connection string, wherever it is given:
+ * refused with a message that names the way (a password file), and never
+ * echoed. */
+Test(ops, password_in_a_connection_string_is_refused_everywhere)
+{
+	char conf[1024], cmd[1024], out[4096];
+
+	snprintf(conf, sizeof(conf), "[hsm]\nmodule = %s\ntoken = m2m\nkey = server-1\n"
+	    "pin_file = %s\n[database]\nconninfo = dbname=m2m password=Sekr1t-pw\n",
+	    getenv("SOFTHSM2_MODULE"), st_path("pin"));
+	cr_assert_eq(st_check(st_write("password.conf", conf), out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "contains a password"), "m2md -t: %s", out);
+	cr_assert_null(strstr(out, "Sekr1t-pw"), "m2md -t echoes the password: %s", out);
+
+	/* m2mctl: from $M2M_DB, --db and a configuration file. */
+	const char *how[] = { "M2M_DB='dbname=m2m password=Sekr1t-pw' m2mctl list",
+	    "m2mctl list --db postgresql://m2m:Sekr1t-pw@localhost/m2m",
+	    "m2mctl -c password.conf list" };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(cmd, sizeof(cmd), ". '%s' && cd '%s' && PATH='%s':$PATH %s 2>&1",
+		    st_path("env"), st_path(""), TEST_BUILDDIR, how[i]);
+		cr_assert_neq(st_capture(cmd, out, sizeof(out)), 0, "%s: %s", how[i], out);
+		cr_assert_not_null(strstr(out, "password"), "%s: %s", how[i], out);
+		cr_assert_null(strstr(out, "Sekr1t-pw"), "%s echoes the password: %s", how[i], out);
+	}
+}
