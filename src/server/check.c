@@ -117,6 +117,9 @@ srv_check(struct srv_config *cfg, char *err, size_t errlen)
 	for (size_t i = 0; i < cfg->n_listen; i++)
 		if ((e = net_parse(cfg->listen[i], &ss, &len, err, errlen)) != M2M_OK)
 			return e;
+	if (cfg->metrics != NULL &&
+	    (e = srv_metrics_parse(cfg->metrics, &ss, &len, err, errlen)) != M2M_OK)
+		return e;
 	if ((e = check_hsm(cfg, keys, &n, err, errlen)) != M2M_OK)
 		return e;
 	return srv_check_db(cfg, keys, n, stdout, err, errlen);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ struct parse {
 	char *err;
 	size_t errlen;
 	int failed;
+	char expect[64];	/* what a bad value should have been */
 };
 
 static int
@@ -105,22 +107,38 @@ level_value(const char *v, int *out)
 
 #define UINT_KEY(sec, key, field, min, max) \
 	if (strcmp(s, sec) == 0 && strcmp(k, key) == 0) \
-		return uint_value(v, min, max, &c->field) ? 1 : -1
+		return uint_value(v, min, max, &c->field) ? 1 : \
+		    expect(p, "a whole number from %u to %u", (unsigned)(min), (unsigned)(max))
 #define STR_KEY(sec, key, field) \
 	if (strcmp(s, sec) == 0 && strcmp(k, key) == 0) \
 		return str_value(v, &c->field) ? 1 : -1
 
+/* Notes what a bad value should have been; returns -1 (bad value). */
+static int __attribute__((format(printf, 2, 3)))
+expect(struct parse *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->expect, sizeof(p->expect), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 /* 1: taken, 0: unknown key, -1: bad value. */
 static int
-server_key(struct srv_config *c, const char *s, const char *k, const char *v)
+server_key(struct parse *p, const char *s, const char *k, const char *v)
 {
+	struct srv_config *c = p->c;
+
 	if (strcmp(s, "server") == 0 && strcmp(k, "listen") == 0)
-		return listen_value(c, v) ? 1 : -1;
+		return listen_value(c, v) ? 1 : expect(p, "1 to %d addresses", SRV_LISTEN_MAX);
 	if (strcmp(s, "server") == 0 && strcmp(k, "log_level") == 0)
-		return level_value(v, &c->log_level) ? 1 : -1;
+		return level_value(v, &c->log_level) ? 1 :
+		    expect(p, "error, warning, info or debug");
 	if (strcmp(s, "server") == 0 && strcmp(k, "log_target") == 0) {
 		c->log_syslog = strcmp(v, "syslog") == 0;
-		return c->log_syslog || strcmp(v, "stderr") == 0 ? 1 : -1;
+		return c->log_syslog || strcmp(v, "stderr") == 0 ? 1 : expect(p, "stderr or syslog");
 	}
 	UINT_KEY("server", "workers", workers, 1, SRV_WORKERS_MAX);
 	UINT_KEY("server", "node_id", node_id, 0, 255);
@@ -142,8 +160,10 @@ server_key(struct srv_config *c, const char *s, const char *k, const char *v)
 }
 
 static int
-backend_key(struct srv_config *c, const char *s, const char *k, const char *v)
+backend_key(struct parse *p, const char *s, const char *k, const char *v)
 {
+	struct srv_config *c = p->c;
+
 	STR_KEY("hsm", "module", hsm_module);
 	STR_KEY("hsm", "token", hsm_token);
 	STR_KEY("hsm", "key", hsm_key);
@@ -152,7 +172,7 @@ backend_key(struct srv_config *c, const char *s, const char *k, const char *v)
 	UINT_KEY("hsm", "pool_queue", hsm.pool_queue, 1, 1u << 20);
 	if (strcmp(s, "database") == 0 && strcmp(k, "conninfo") == 0) {
 		if (strlen(v) >= sizeof(c->db.conninfo))
-			return -1;
+			return expect(p, "at most %zu bytes", sizeof(c->db.conninfo) - 1);
 		strcpy(c->db.conninfo, v);
 		return 1;
 	}
@@ -166,19 +186,21 @@ static int
 on_key(void *arg, const char *s, const char *k, const char *v)
 {
 	struct parse *p = arg;
-	int r = server_key(p->c, s, k, v);
+	int r;
 
-	if (r == 0)
-		r = backend_key(p->c, s, k, v);
+	p->expect[0] = '\0';
+	if ((r = server_key(p, s, k, v)) == 0)
+		r = backend_key(p, s, k, v);
 	if (r == 1)
 		return 1;
 	/* A connection string may hold a password: never echo it. */
-	if (!p->failed && strcmp(k, "conninfo") == 0 && r != 0)
-		snprintf(p->err, p->errlen, "invalid value for key 'conninfo' in section [%s]", s);
+	if (!p->failed && r == 0)
+		snprintf(p->err, p->errlen, "unknown key '%s' in section [%s]", k, s);
 	else if (!p->failed)
-		snprintf(p->err, p->errlen, r == 0 ? "unknown key '%s' in section [%s]" :
-		    "invalid value '%s' for key '%s' in section [%s]",
-		    r == 0 ? k : v, r == 0 ? s : k, s);
+		snprintf(p->err, p->errlen, "invalid value%s%s%s for key '%s' in section [%s]%s%s",
+		    strcmp(k, "conninfo") != 0 ? " '" : "", strcmp(k, "conninfo") != 0 ? v : "",
+		    strcmp(k, "conninfo") != 0 ? "'" : "", k, s, p->expect[0] != '\0' ? ": " : "",
+		    p->expect);
 	p->failed = 1;
 	return 0;
 }
@@ -195,7 +217,7 @@ link_hsm(struct srv_config *c)
 enum m2m_err
 srv_config_load(struct srv_config *c, const char *path, char *err, size_t errlen)
 {
-	struct parse p = { c, err, errlen, 0 };
+	struct parse p = { c, err, errlen, 0, "" };
 	char what[256];
 	int line;
 

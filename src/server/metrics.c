@@ -6,9 +6,12 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "src/server/srv.h"
 
@@ -182,27 +185,60 @@ metrics_main(void *arg)
 }
 
 enum m2m_err
-srv_metrics_start(struct srv *s, const char *addr, char *err, size_t errlen)
+srv_metrics_parse(const char *addr, struct sockaddr_storage *ss, socklen_t *len, char *err,
+    size_t errlen)
 {
-	char host[128];
-	const char *colon = strrchr(addr, ':');
-	size_t hl = colon != NULL ? (size_t)(colon - addr) : 0;
+	char what[256];
+	enum m2m_err e;
 
-	if (colon == NULL || hl == 0 || hl >= sizeof(host)) {
-		snprintf(err, errlen, "metrics address '%s': expected HOST:PORT", addr);
+	if ((e = net_parse(addr, ss, len, what, sizeof(what))) != M2M_OK) {
+		snprintf(err, errlen, "metrics %s", what);
+		return e;
+	}
+	if (net_port(ss) == 0) {
+		snprintf(err, errlen, "metrics address '%s': port 0 is not a port to scrape", addr);
 		return M2M_E_CONFIG;
 	}
-	memcpy(host, addr[0] == '[' ? addr + 1 : addr, hl);
-	host[addr[0] == '[' ? hl - 2 : hl] = '\0';
+	return M2M_OK;
+}
+
+/* Our own socket, so that a failure says why (in use, not an address of
+ * this machine, ...). */
+static enum m2m_err
+metrics_listen(struct srv *s, const char *addr, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1;
+	enum m2m_err e;
+
+	if ((e = srv_metrics_parse(addr, &ss, &len, err, errlen)) != M2M_OK)
+		return e;
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 64) != 0 ||
+	    evhttp_accept_socket(s->http, fd) != 0) {
+		snprintf(err, errlen, "metrics address '%s': cannot listen: %s", addr,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return M2M_E_IO;
+	}
+	return M2M_OK;
+}
+
+enum m2m_err
+srv_metrics_start(struct srv *s, const char *addr, char *err, size_t errlen)
+{
+	enum m2m_err e;
+
 	if ((s->metrics_base = event_base_new()) == NULL ||
 	    (s->http = evhttp_new(s->metrics_base)) == NULL)
 		return M2M_E_NOMEM;
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET);
 	evhttp_set_gencb(s->http, on_request, s);
-	if (evhttp_bind_socket(s->http, host, (ev_uint16_t)atoi(colon + 1)) != 0) {
-		snprintf(err, errlen, "metrics address '%s': cannot listen", addr);
-		return M2M_E_IO;
-	}
+	if ((e = metrics_listen(s, addr, err, errlen)) != M2M_OK)
+		return e;
 	if (pthread_create(&s->metrics_thread, NULL, metrics_main, s) != 0)
 		return M2M_E_IO;
 	pthread_setname_np(s->metrics_thread, "m2md-metrics");

@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "src/common/err.h"
 
@@ -91,6 +92,9 @@ struct srv;
 struct evbuffer;
 /* Appends the whole page. */
 void srv_metrics_render(struct srv *s, struct evbuffer *out);
+/* The metrics address: numeric HOST:PORT or [IPv6]:PORT, port 1 to 65535. */
+enum m2m_err srv_metrics_parse(const char *addr, struct sockaddr_storage *ss,
+    socklen_t *len, char *err, size_t errlen);
 /* Starts the HTTP listener thread on addr ("127.0.0.1:9433"). */
 enum m2m_err srv_metrics_start(struct srv *s, const char *addr, char *err, size_t errlen);
 void srv_metrics_stop(struct srv *s);

@@ -20,7 +20,7 @@ net_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len, char *e
     size_t errlen)
 {
 	char host[128], port[16];
-	const char *colon;
+	const char *colon, *orig = spec;
 	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
 	    .ai_socktype = SOCK_DGRAM }, *res;
 	size_t hl;
@@ -45,8 +45,14 @@ net_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len, char *e
 	memcpy(host, spec, hl);
 	host[hl] = '\0';
 	strcpy(port, colon + 1);
+	/* getaddrinfo takes 70000 and wraps it to 4464. */
+	if (strspn(port, "0123456789") != strlen(port) || strtoul(port, NULL, 10) > 65535) {
+		snprintf(err, errlen, "address '%s': port '%s' is not a number from 0 to 65535",
+		    orig, port);
+		return M2M_E_CONFIG;
+	}
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "address '%s': %s", spec, gai_strerror(rc));
+		snprintf(err, errlen, "address '%s': %s", orig, gai_strerror(rc));
 		return M2M_E_CONFIG;
 	}
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
@@ -55,7 +61,7 @@ net_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len, char *e
 	return M2M_OK;
 bad:
 	snprintf(err, errlen, "address '%s': expected HOST:PORT or [IPv6]:PORT with a numeric host",
-	    spec);
+	    orig);
 	return M2M_E_CONFIG;
 }
 
@@ -140,6 +146,14 @@ net_addr_bytes(const struct sockaddr_storage *ss, uint8_t out[18], int with_port
 	memcpy(out, &a6->sin6_addr, 16);
 	memcpy(out + 16, &a6->sin6_port, 2);
 	return with_port ? 18 : 16;
+}
+
+uint16_t
+net_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
 }
 
 const char *

@@ -137,6 +137,7 @@ enum m2m_err net_bind_udp(const struct sockaddr_storage *ss, socklen_t len, int 
     char *err, size_t errlen);
 /* The address bytes (IP then port) that cookies and rate limits key on. */
 size_t net_addr_bytes(const struct sockaddr_storage *ss, uint8_t out[18], int with_port);
+uint16_t net_port(const struct sockaddr_storage *ss);
 const char *net_ntop(const struct sockaddr_storage *ss, char *buf, size_t len);
 
 #endif

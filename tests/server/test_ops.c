@@ -56,3 +56,44 @@ Test(ops, password_in_a_connection_string_is_refused_everywhere)
 		cr_assert_null(strstr(out, "Sekr1t-pw"), "%s echoes the password: %s", how[i], out);
 	}
 }
+
+/* A metrics address is checked like a listen address: by m2md -t, with a
+ * port from 0 to 65535 and nothing else; a failure to listen says why. */
+Test(ops, metrics_address_is_checked_and_its_failure_explained)
+{
+	const char *bad[] = { "127.0.0.1:abc", "127.0.0.1:70000", "127.0.0.1:" };
+	char conf[1024], cmd[1024], out[4096];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(conf, sizeof(conf), "[server]\nmetrics = %s\n[hsm]\nmodule = %s\n"
+		    "token = m2m\nkey = server-1\npin_file = %s\n", bad[i],
+		    getenv("SOFTHSM2_MODULE"), st_path("pin"));
+		cr_assert_eq(st_check(st_write("metrics.conf", conf), out, sizeof(out)), 1,
+		    "%s: %s", bad[i], out);
+		cr_assert_not_null(strstr(out, "metrics address"), "%s: %s", bad[i], out);
+	}
+	/* The world's metrics port is taken by its m2md. */
+	snprintf(conf, sizeof(conf), "[server]\nlisten = 127.0.0.1:%d\nmetrics = 127.0.0.1:%d\n"
+	    "[hsm]\nmodule = %s\ntoken = m2m\nkey = server-1\npin_file = %s\n", st_port() + 62,
+	    st_port() + 1, getenv("SOFTHSM2_MODULE"), st_path("pin"));
+	snprintf(cmd, sizeof(cmd), ". '%s' && timeout 20 '%s/m2md' -f -c '%s' 2>&1",
+	    st_path("env"), TEST_BUILDDIR, st_write("metrics-busy.conf", conf));
+	cr_assert_eq(st_capture(cmd, out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "cannot listen: Address already in use"), "%s", out);
+}
+
+/* A bad value in the configuration names what would have been good. */
+Test(ops, bad_configuration_value_names_the_valid_range)
+{
+	const char *conf[] = { "[server]\nworkers = 0\n", "[server]\nlog_level = loud\n",
+	    "[limits]\nsource_rate = 2000000\n" };
+	const char *want[] = { "'workers' in section [server]: a whole number from 1 to 64",
+	    "error, warning, info or debug", "a whole number from 1 to 1048576" };
+	char out[4096];
+
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(st_check(st_write("range.conf", conf[i]), out, sizeof(out)), 1, "%s",
+		    out);
+		cr_assert_not_null(strstr(out, want[i]), "%s", out);
+	}
+}
