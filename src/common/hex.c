@@ -42,3 +42,13 @@ m2m_unhex(const char *s, size_t slen, uint8_t *out, size_t cap, size_t *len)
 	*len = slen / 2;
 	return 0;
 }
+
+size_t
+m2m_hex_span(const char *s, size_t slen)
+{
+	size_t i = 0;
+
+	while (i < slen && digit((unsigned char)s[i]) >= 0)
+		i++;
+	return i;
+}

@@ -22,7 +22,10 @@ enum m2m_err ctl_db_connect(const char *dbarg, struct db_admin **a);
 int ctl_db_fail(enum m2m_err e, const char *detail);
 
 /* Hex of exactly len bytes (odd lengths, stray characters refused). */
-enum m2m_err ctl_unhex(const char *s, uint8_t *out, size_t len);
+/* Exactly 2 * len hex digits into out; otherwise err says what is wrong
+ * with `what` (a bad digit and where, or the count). */
+enum m2m_err ctl_unhex(const char *what, const char *s, uint8_t *out, size_t len, char *err,
+    size_t errlen);
 /* A P-256 public key from a PEM file (SubjectPublicKeyInfo) or SEC1 hex
  * (compressed or uncompressed), validated, returned compressed. Exactly one
  * of pem and hex is non-NULL. */

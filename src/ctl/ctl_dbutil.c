@@ -36,13 +36,20 @@ ctl_db_connect(const char *dbarg, struct db_admin **a)
 }
 
 enum m2m_err
-ctl_unhex(const char *s, uint8_t *out, size_t len)
+ctl_unhex(const char *what, const char *s, uint8_t *out, size_t len, char *err, size_t errlen)
 {
-	size_t n;
+	size_t n = strlen(s), bad = m2m_hex_span(s, n);
 
-	if (strlen(s) != 2 * len || m2m_unhex(s, 2 * len, out, len, &n) != 0)
-		return M2M_E_INVALID_ARG;
-	return M2M_OK;
+	if (bad < n)
+		snprintf(err, errlen, "%s: '%c' at position %zu is not a hex digit", what, s[bad],
+		    bad + 1);
+	else if (n % 2 != 0)
+		snprintf(err, errlen, "%s: an odd number of hex digits (%zu)", what, n);
+	else if (n != 2 * len)
+		snprintf(err, errlen, "%s: %zu hex digits, expected %zu", what, n, 2 * len);
+	else if (m2m_unhex(s, n, out, len, &n) == 0)
+		return M2M_OK;
+	return M2M_E_INVALID_ARG;
 }
 
 /* The encoded point of a PEM public key; must be P-256. */
@@ -84,11 +91,10 @@ ctl_pubkey(const char *pem, const char *hex, uint8_t pub[PROTO_POINT_LEN], char 
 		if ((e = pem_point(pem, pt, sizeof(pt), &len, err, errlen)) != M2M_OK)
 			return e;
 	} else {
-		len = strlen(hex) / 2;
-		if ((len != 33 && len != 65) || ctl_unhex(hex, pt, len) != M2M_OK) {
-			snprintf(err, errlen, "public key: expected 66 (compressed) or 130 hex digits");
+		/* 66 digits (compressed) or 130: the message names the first. */
+		len = strlen(hex) == 130 ? 65 : 33;
+		if (ctl_unhex("public key", hex, pt, len, err, errlen) != M2M_OK)
 			return M2M_E_DB_KEY;
-		}
 	}
 	if ((e = proto_ctx_new(&ctx, NULL)) != M2M_OK)
 		return e;

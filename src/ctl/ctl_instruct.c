@@ -29,13 +29,11 @@ body_of(const char *text, const char *hex, const char *path, uint8_t *body, size
 			goto toolong;
 		memcpy(body, text, *len);
 	} else if (hex != NULL) {
-		*len = strlen(hex) / 2;
+		*len = (strlen(hex) + 1) / 2;
 		if (*len > DB_INSTR_BODY_MAX)
 			goto toolong;
-		if (ctl_unhex(hex, body, *len) != M2M_OK) {
-			snprintf(err, errlen, "--hex: not an even number of hex digits");
+		if (ctl_unhex("--hex", hex, body, *len, err, errlen) != M2M_OK)
 			return M2M_E_INVALID_ARG;
-		}
 	} else {
 		if ((f = fopen(path, "rb")) == NULL) {
 			snprintf(err, errlen, "%s: cannot open", path);

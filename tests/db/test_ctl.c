@@ -237,7 +237,15 @@ Test(ctl, bad_input_gets_one_message_and_changes_nothing)
 	cr_expect_eq(ctl(ci, args), 1);
 	cr_expect(strstr(out, "already enrolled") != NULL, "%s", out);
 	cr_expect_eq(ctl(ci, "enroll --identity dev-2 --key-hex 02abcd"), 1);
-	cr_expect(strstr(out, "hex digits") != NULL, "%s", out);
+	cr_expect(strstr(out, "6 hex digits, expected 66") != NULL, "%s", out);
+	/* The right length with a digit that is not hex: says which. */
+	memcpy(args, hex, sizeof(hex));
+	args[20] = 'g';
+	snprintf(args + 100, 150, "enroll --identity dev-2 --key-hex %.66s", args);
+	cr_expect_eq(ctl(ci, args + 100), 1);
+	cr_expect(strstr(out, "'g' at position 21 is not a hex digit") != NULL, "%s", out);
+	cr_expect_eq(ctl(ci, "instruct dev-1 --hex abc"), 1);
+	cr_expect(strstr(out, "odd number of hex digits") != NULL, "%s", out);
 	hex[10] ^= 1;	/* most x are not on the curve; either way not enrolled */
 	snprintf(args, sizeof(args), "enroll --identity dev-3 --key-hex 04%s%s", hex + 2, hex + 2);
 	cr_expect_eq(ctl(ci, args), 1, "%s", out);
