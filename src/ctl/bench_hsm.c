@@ -47,6 +47,9 @@ bench_parse(int argc, char **argv, struct bench *b)
 	static const struct option lo[] = {
 		{ "module", required_argument, NULL, 'm' }, { "token", required_argument, NULL, 't' },
 		{ "key", required_argument, NULL, 'k' }, { "pin-file", required_argument, NULL, 'p' },
+		/* Exact, so that --pin PIN is not taken as an abbreviation of
+		 * --pin-file (and the PIN echoed as a file name). */
+		{ "pin", required_argument, NULL, 'N' },
 		{ "threads", required_argument, NULL, 'n' }, { "seconds", required_argument, NULL, 's' },
 		{ "pool", required_argument, NULL, 'P' }, { "queue", required_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
@@ -65,6 +68,7 @@ bench_parse(int argc, char **argv, struct bench *b)
 		case 't': b->cfg.token = optarg; break;
 		case 'k': b->cfg.key = optarg; break;
 		case 'p': b->cfg.pin_file = optarg; break;
+		case 'N': return ctl_pin_refused();
 		case 'n': b->threads = (unsigned)atoi(optarg); break;
 		case 's': b->seconds = atof(optarg); break;
 		case 'P': b->pool_threads = (unsigned)atoi(optarg); break;

@@ -28,5 +28,7 @@ int ctl_bench_db(int argc, char **argv);
 
 /* Prints "m2mctl: <msg>" on stderr; the common way to report an error. */
 void ctl_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* --pin given: refused without echoing it; returns the usage status 2. */
+int ctl_pin_refused(void);
 
 #endif

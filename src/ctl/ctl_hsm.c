@@ -38,6 +38,9 @@ hsm_parse(int argc, char **argv, struct hsm_opts *o)
 	static const struct option lo[] = {
 		{ "module", required_argument, NULL, 'm' }, { "token", required_argument, NULL, 't' },
 		{ "key", required_argument, NULL, 'k' }, { "pin-file", required_argument, NULL, 'p' },
+		/* Exact, so that --pin PIN is not taken as an abbreviation of
+		 * --pin-file (and the PIN echoed as a file name). */
+		{ "pin", required_argument, NULL, 'N' },
 		{ "label", required_argument, NULL, 'l' }, { "id", required_argument, NULL, 'i' },
 		{ "pem", required_argument, NULL, 'P' }, { "raw", required_argument, NULL, 'r' },
 		{ "register", no_argument, NULL, 'R' }, { "db", required_argument, NULL, 'd' },
@@ -54,6 +57,7 @@ hsm_parse(int argc, char **argv, struct hsm_opts *o)
 		case 't': o->cfg.token = optarg; break;
 		case 'k': o->cfg.key = optarg; break;
 		case 'p': o->cfg.pin_file = optarg; break;
+		case 'N': return ctl_pin_refused();
 		case 'l': o->label = optarg; break;
 		case 'i': o->id = optarg; break;
 		case 'P': o->pem = optarg; break;

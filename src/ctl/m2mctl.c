@@ -38,6 +38,14 @@ ctl_errx(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+int
+ctl_pin_refused(void)
+{
+	ctl_errx("a PIN is never taken on the command line, where other users can read it: "
+	    "use --pin-file FILE (or M2M_PIN_FILE), or M2M_PIN");
+	return 2;
+}
+
 static void
 usage(FILE *f)
 {

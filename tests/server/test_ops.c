@@ -97,3 +97,20 @@ Test(ops, bad_configuration_value_names_the_valid_range)
 		cr_assert_not_null(strstr(out, want[i]), "%s", out);
 	}
 }
+
+/* --pin is not an abbreviation of --pin-file: the PIN is refused, and not
+ * echoed back as a file name. */
+Test(ops, pin_on_the_command_line_is_refused_unechoed)
+{
+	const char *how[] = { "m2mctl hsm list --pin 97531", "m2mctl hsm list --pin=97531",
+	    "m2mctl bench hsm --pin 97531" };
+	char cmd[1024], out[4096];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(cmd, sizeof(cmd), ". '%s' && PATH='%s':$PATH %s 2>&1", st_path("env"),
+		    TEST_BUILDDIR, how[i]);
+		cr_assert_eq(st_capture(cmd, out, sizeof(out)), 2, "%s: %s", how[i], out);
+		cr_assert_not_null(strstr(out, "never taken on the command line"), "%s", out);
+		cr_assert_null(strstr(out, "97531"), "%s echoes the PIN: %s", how[i], out);
+	}
+}
