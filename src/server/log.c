@@ -35,6 +35,28 @@ srv_log_enabled(int level)
 	return level <= atomic_load_explicit(&log_level, memory_order_relaxed);
 }
 
+/* One record, one line: libpq's messages end in a newline and continue on
+ * the next one (a hint after a tab), and nothing that reaches a log line,
+ * a peer's text included, may start a record of its own. */
+static void
+one_line(char *line)
+{
+	char *w = line;
+	int ctl = 0;
+
+	for (const char *r = line; *r != '\0'; r++) {
+		if ((unsigned char)*r < 0x20 || *r == 0x7f) {
+			ctl = 1;
+			continue;
+		}
+		if (ctl && w != line && w[-1] != ' ')
+			*w++ = ' ';
+		ctl = 0;
+		*w++ = *r;
+	}
+	*w = '\0';
+}
+
 void
 srv_log(int level, const char *fmt, ...)
 {
@@ -48,6 +70,7 @@ srv_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	one_line(line);
 	if (atomic_load(&log_syslog))
 		syslog(prio[level], "%s", line);
 	else

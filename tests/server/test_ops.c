@@ -114,3 +114,25 @@ Test(ops, pin_on_the_command_line_is_refused_unechoed)
 		cr_assert_null(strstr(out, "97531"), "%s echoes the PIN: %s", how[i], out);
 	}
 }
+
+/* libpq's messages span lines (a hint after a newline and a tab); in the
+ * log each stays one record. */
+Test(ops, database_errors_stay_one_log_line)
+{
+	char conf[1024], cmd[1024], out[8192], *line, *save = NULL;
+	int records = 0;
+
+	snprintf(conf, sizeof(conf), "[server]\nlisten = 127.0.0.1:%d\nworkers = 1\n[hsm]\n"
+	    "module = %s\ntoken = m2m\nkey = server-1\npin_file = %s\n[database]\n"
+	    "conninfo = host=127.0.0.1 port=1 dbname=m2m connect_timeout=2\n", st_port() + 63,
+	    getenv("SOFTHSM2_MODULE"), st_path("pin"));
+	snprintf(cmd, sizeof(cmd), ". '%s' && timeout 3 '%s/m2md' -f -c '%s' 2>&1",
+	    st_path("env"), TEST_BUILDDIR, st_write("nodb.conf", conf));
+	st_capture(cmd, out, sizeof(out));
+	cr_assert_not_null(strstr(out, "Is the server running"), "libpq's hint: %s", out);
+	for (line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		cr_assert_eq(strncmp(line, "m2md[", 5), 0, "a line that is no record: '%s'", line);
+		records++;
+	}
+	cr_assert_gt(records, 0);
+}
