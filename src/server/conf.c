@@ -182,6 +182,30 @@ backend_key(struct parse *p, const char *s, const char *k, const char *v)
 	return 0;
 }
 
+/* Keeps "section.key=value"; a key set again replaces its entry. */
+static int
+remember(struct srv_config *c, const char *s, const char *k, const char *v)
+{
+	size_t name = strlen(s) + 1 + strlen(k) + 1, i;
+	char *e = malloc(name + strlen(v) + 1);
+
+	if (e == NULL)
+		return 0;
+	sprintf(e, "%s.%s=%s", s, k, v);
+	for (i = 0; i < c->n_set && strncmp(c->set[i], e, name) != 0; i++)
+		;
+	if (i == SRV_CONF_SET_MAX) {
+		free(e);
+		return 0;
+	}
+	if (i < c->n_set)
+		free(c->set[i]);
+	else
+		c->n_set++;
+	c->set[i] = e;
+	return 1;
+}
+
 static int
 on_key(void *arg, const char *s, const char *k, const char *v)
 {
@@ -191,8 +215,10 @@ on_key(void *arg, const char *s, const char *k, const char *v)
 	p->expect[0] = '\0';
 	if ((r = server_key(p, s, k, v)) == 0)
 		r = backend_key(p, s, k, v);
-	if (r == 1)
+	if (r == 1 && remember(p->c, s, k, v))
 		return 1;
+	if (r == 1)
+		r = expect(p, "at most %d keys in a file", SRV_CONF_SET_MAX);
 	/* A connection string may hold a password: never echo it. */
 	if (!p->failed && r == 0)
 		snprintf(p->err, p->errlen, "unknown key '%s' in section [%s]", k, s);
@@ -256,5 +282,50 @@ srv_config_free(struct srv_config *c)
 	free(c->hsm_token);
 	free(c->hsm_key);
 	free(c->hsm_pin_file);
+	for (size_t i = 0; i < c->n_set; i++)
+		free(c->set[i]);
 	memset(c, 0, sizeof(*c));
+}
+
+/* The entry of b whose "section.key=" is e's, or NULL. */
+static const char *
+entry_for(const struct srv_config *b, const char *e)
+{
+	size_t name = (size_t)(strchr(e, '=') - e) + 1;
+
+	for (size_t i = 0; i < b->n_set; i++)
+		if (strncmp(b->set[i], e, name) == 0)
+			return b->set[i];
+	return NULL;
+}
+
+/* Appends "[section] key" of e unless it is a log setting. */
+static size_t
+note_change(const char *e, char *out, size_t len)
+{
+	const char *dot = strchr(e, '.'), *eq = strchr(e, '=');
+	size_t used = strlen(out);
+
+	if (strncmp(e, "server.log_", 11) == 0)
+		return 0;
+	snprintf(out + used, len - used, "%s[%.*s] %.*s", used > 0 ? ", " : "",
+	    (int)(dot - e), e, (int)(eq - dot - 1), dot + 1);
+	return 1;
+}
+
+size_t
+srv_config_changed(const struct srv_config *old, const struct srv_config *fresh, char *out,
+    size_t len)
+{
+	size_t n = 0;
+	const char *o;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < fresh->n_set; i++)
+		if ((o = entry_for(old, fresh->set[i])) == NULL || strcmp(o, fresh->set[i]) != 0)
+			n += note_change(fresh->set[i], out, len);
+	for (size_t i = 0; i < old->n_set; i++)
+		if (entry_for(fresh, old->set[i]) == NULL)
+			n += note_change(old->set[i], out, len);
+	return n;
 }

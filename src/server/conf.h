@@ -10,6 +10,7 @@
 
 #define SRV_LISTEN_MAX	8
 #define SRV_WORKERS_MAX	64
+#define SRV_CONF_SET_MAX	64
 
 enum srv_log_level { SRV_LOG_ERR = 0, SRV_LOG_WARN, SRV_LOG_INFO, SRV_LOG_DEBUG };
 
@@ -41,12 +42,20 @@ struct srv_config {
 	struct hsm_config hsm;			/* points into the strings above */
 	/* [database] */
 	struct db_settings db;
+	/* "section.key=value" for each key the file set, to tell on SIGHUP
+	 * what changed (only the log is reloaded). */
+	char *set[SRV_CONF_SET_MAX];
+	size_t n_set;
 };
 
 /* Defaults, then the file (NULL: none). On a bad line err names the file,
  * the line and the problem. */
 enum m2m_err srv_config_load(struct srv_config *c, const char *path, char *err, size_t errlen);
 void srv_config_free(struct srv_config *c);
+/* The settings that differ between two loads, as "[section] key" joined by
+ * ", ", log_level and log_target aside; returns how many. */
+size_t srv_config_changed(const struct srv_config *old, const struct srv_config *fresh,
+    char *out, size_t len);
 const char *srv_config_default_path(void);
 
 #endif

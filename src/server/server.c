@@ -123,8 +123,12 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		if (s->cfg->path != NULL && srv_config_load(&fresh, s->cfg->path, err,
 		    sizeof(err)) == M2M_OK) {
 			srv_log_reopen(fresh.log_level, fresh.log_syslog);
+			if (srv_config_changed(s->cfg, &fresh, err, sizeof(err)) > 0)
+				log_warn("SIGHUP: log reopened; changed, but only a restart "
+				    "applies them: %s", err);
+			else
+				log_info("SIGHUP: log reopened; no other setting changed");
 			srv_config_free(&fresh);
-			log_info("SIGHUP: log reopened");
 		} else if (s->cfg->path != NULL) {
 			log_err("SIGHUP: configuration not reloaded: %s", err);
 		}

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,4 +136,26 @@ Test(ops, database_errors_stay_one_log_line)
 		records++;
 	}
 	cr_assert_gt(records, 0);
+}
+
+/* SIGHUP reloads the log only, and says which changed settings wait for a
+ * restart. */
+Test(ops, sighup_names_the_settings_that_need_a_restart)
+{
+	int port = st_port() + 64;
+	pid_t pid = st_start_m2md("hup.conf", port, 6, "[server]\nlog_level = info\n");
+	char conf[1024], log[8192], cmd[1024];
+
+	snprintf(conf, sizeof(conf), "[server]\nlisten = 127.0.0.1:%d\nworkers = 3\nnode_id = 6\n"
+	    "metrics = 127.0.0.1:%d\nlog_level = debug\n[hsm]\nmodule = %s\ntoken = m2m\n"
+	    "key = server-1\npin_file = %s\n[limits]\nsource_rate = 7\n", port, port + 1,
+	    getenv("SOFTHSM2_MODULE"), st_path("pin"));
+	st_write("hup.conf", conf);
+	kill(pid, SIGHUP);
+	snprintf(cmd, sizeof(cmd), "sleep 0.5; cat '%s.log'", st_path("hup.conf"));
+	st_capture(cmd, log, sizeof(log));
+	cr_assert_not_null(strstr(log, "only a restart applies them: [server] workers, "
+	    "[limits] source_rate"), "%s", log);
+	cr_assert_null(strstr(log, "log_level"), "the log level is applied, not listed: %s", log);
+	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
 }
