@@ -191,6 +191,7 @@ Test(pseudonym, delayed_auth_changes_nothing)
 	commit(&e, P, P3, &b);
 	expect_welcome(&e, &b, P3, "B");
 	commit(&e, P, PA, &a);
+	expect_accepted(&e, P3, 16, "the module, which took B's WELCOME");
 	expect_welcome(&e, &a, P3, "the delayed A");
 	cr_expect_str_eq(pair(&e), cur_prev(P3, P));
 	/* The module's next handshake, from P3, rotates as usual. */
