@@ -67,16 +67,35 @@ item_finish(struct db_item *it, enum m2m_err err, struct db_write_result *r)
 	item_free(it);
 }
 
-/* Row 0: ok; rows 1..: (ok, instr_id, body) of instructions handed out. */
+/* A handshake's row 0 also has the pseudonym for the WELCOME (4th column). */
+static enum m2m_err
+parse_pseudonym(PGresult *res, struct db_write_result *r)
+{
+	size_t len;
+
+	if (PQnfields(res) != 4)
+		return M2M_OK;
+	len = PQgetisnull(res, 0, 3) ? 0 : (size_t)PQgetlength(res, 0, 3);
+	if (len < PROTO_PSEUDONYM_MIN || len > PROTO_PSEUDONYM_MAX)
+		return M2M_E_DB_QUERY;
+	memcpy(r->pseudonym, PQgetvalue(res, 0, 3), len);
+	r->pseudonym_len = len;
+	return M2M_OK;
+}
+
+/* Row 0: ok (and the handshake's pseudonym); rows 1..: (ok, instr_id, body)
+ * of instructions handed out. */
 static enum m2m_err
 parse_item(const struct db_async *db, PGresult *res, struct db_write_result *r)
 {
 	int i, n = res != NULL ? PQntuples(res) : 0;
 
-	if (n < 1 || PQnfields(res) != 3 || PQgetlength(res, 0, 0) != 1)
+	if (n < 1 || PQnfields(res) < 3 || PQnfields(res) > 4 || PQgetlength(res, 0, 0) != 1)
 		return M2M_E_DB_QUERY;
 	if (PQgetvalue(res, 0, 0)[0] == 0)
 		return M2M_E_DB_REJECTED;
+	if (parse_pseudonym(res, r) != M2M_OK)
+		return M2M_E_DB_QUERY;
 	for (i = 1; i < n && r->n_instr < db->s.instr_max; i++) {
 		struct proto_instr *in = &r->instr[r->n_instr];
 

@@ -241,7 +241,7 @@ enum m2m_err db_lookup_identity(struct db_async *db, const char *identity, size_
  * never NULL:
  *   M2M_OK: committed (COMMIT returned); r lists the instructions now
  *     marked sent, to put in the WELCOME or DATA_ACK (bodies valid during
- *     the call only).
+ *     the call only), and for a handshake the pseudonym the WELCOME carries.
  *   M2M_E_DB_REJECTED: committed, but the module is not active (or REKEY
  *     reused a key): nothing of this item changed.
  *   M2M_E_DB_BATCH, M2M_E_DB_UNAVAILABLE, M2M_E_DB_SHUTDOWN: not known to
@@ -252,15 +252,21 @@ struct db_write_result {
 	int64_t module_id;
 	struct proto_instr instr[PROTO_INSTR_MAX];
 	size_t n_instr;
+	/* Handshake: the module's current pseudonym after the commit, to send
+	 * in the WELCOME. The new one if the module presented its current
+	 * pseudonym, else (it presented the previous one, or another handshake
+	 * committed first) the one the database holds: never rewound. */
+	uint8_t pseudonym[PROTO_PSEUDONYM_MAX];
+	size_t pseudonym_len;
 };
 typedef void (*db_write_cb)(void *arg, enum m2m_err err, const struct db_write_result *r);
 
 /* Handshake completed (step (h)). */
 struct db_handshake {
 	int64_t module_id;
-	const uint8_t *used_pseudonym;	/* the one in HELLO: becomes previous */
+	const uint8_t *used_pseudonym;	/* the one in HELLO: previous if it was current */
 	size_t used_len;
-	const uint8_t *new_pseudonym;	/* the one in WELCOME */
+	const uint8_t *new_pseudonym;	/* current if used_pseudonym was */
 	size_t new_len;
 	const uint8_t *promote_key;	/* NULL, or the pending key C2 proved */
 	uint8_t session_id[PROTO_SESSION_ID_LEN];

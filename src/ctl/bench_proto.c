@@ -93,7 +93,8 @@ static int st_srv_welcome(struct bench *b)
 {
 	static const uint8_t sid[PROTO_SESSION_ID_LEN];
 
-	return proto_srv_welcome(b->ctx, &b->auth, sid, NULL, 0, &b->ss, b->buf[3],
+	return proto_srv_welcome(b->ctx, &b->auth, sid, b->auth.next_pseudonym,
+	    PROTO_PSEUDONYM_LEN, NULL, 0, &b->ss, b->buf[3],
 	    PROTO_DATAGRAM_MAX, &b->len[3]);
 }
 static int st_mod_welcome(struct bench *b)

@@ -238,8 +238,9 @@ proto_srv_auth_dh1(struct proto_ctx *ctx, struct proto_srv_auth *a,
 
 enum m2m_err
 proto_srv_welcome(struct proto_ctx *ctx, struct proto_srv_auth *a,
-    const uint8_t session_id[PROTO_SESSION_ID_LEN], const struct proto_instr *instr,
-    size_t n_instr, struct proto_session *s, uint8_t *out, size_t cap, size_t *outlen)
+    const uint8_t session_id[PROTO_SESSION_ID_LEN], const uint8_t *pseudonym,
+    size_t pseudonym_len, const struct proto_instr *instr, size_t n_instr,
+    struct proto_session *s, uint8_t *out, size_t cap, size_t *outlen)
 {
 	struct proto_welcome_pt w;
 	struct sched_key k3;
@@ -249,10 +250,12 @@ proto_srv_welcome(struct proto_ctx *ctx, struct proto_srv_auth *a,
 
 	if (a->req != PROTO_REQ_COMMIT)
 		return M2M_E_PROTO_STATE;
+	if (pseudonym == NULL)
+		return M2M_E_INVALID_ARG;
 	memset(&w, 0, sizeof(w));
 	w.status = a->used_pending_key ? PROTO_STATUS_KEY_ROTATED : PROTO_STATUS_OK;
-	w.pseudonym = a->next_pseudonym;
-	w.pseudonym_len = PROTO_PSEUDONYM_LEN;
+	w.pseudonym = pseudonym;
+	w.pseudonym_len = pseudonym_len;
 	if (n_instr > PROTO_INSTR_MAX)
 		return M2M_E_PROTO_FIELD_LEN;
 	if (n_instr != 0)

@@ -85,7 +85,7 @@ struct proto_srv_auth {
 	struct proto_module_rec rec;
 	/* Filled by proto_srv_auth_dh1, read by the caller for the commit. */
 	int used_pending_key;		/* C2 opened with rec.pending_key */
-	uint8_t next_pseudonym[PROTO_PSEUDONYM_LEN];
+	uint8_t next_pseudonym[PROTO_PSEUDONYM_LEN];	/* offered to the commit */
 	uint8_t data[PROTO_DATAGRAM_MAX];	/* first data, decrypted */
 	size_t data_len;
 	/* Secrets kept for the WELCOME. */
@@ -111,11 +111,14 @@ enum m2m_err proto_srv_auth_module(struct proto_srv_auth *a, const struct proto_
  * success a->req is PROTO_REQ_COMMIT. */
 enum m2m_err proto_srv_auth_dh1(struct proto_ctx *ctx, struct proto_srv_auth *a,
     const uint8_t dh1[PROTO_DH_LEN]);
-/* After the commit: writes the WELCOME with the given instructions and sets
- * up the session. Wipes the handshake secrets. */
+/* After the commit: writes the WELCOME with the pseudonym the commit left
+ * current (a->next_pseudonym if it rotated, else the one the store holds:
+ * doc/protocol.md, 12.1) and the given instructions, and sets up the
+ * session. Wipes the handshake secrets. */
 enum m2m_err proto_srv_welcome(struct proto_ctx *ctx, struct proto_srv_auth *a,
-    const uint8_t session_id[PROTO_SESSION_ID_LEN], const struct proto_instr *instr,
-    size_t n_instr, struct proto_session *s, uint8_t *out, size_t cap, size_t *outlen);
+    const uint8_t session_id[PROTO_SESSION_ID_LEN], const uint8_t *pseudonym,
+    size_t pseudonym_len, const struct proto_instr *instr, size_t n_instr,
+    struct proto_session *s, uint8_t *out, size_t cap, size_t *outlen);
 void proto_srv_auth_wipe(struct proto_srv_auth *a);
 
 #endif

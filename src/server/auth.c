@@ -273,8 +273,8 @@ on_commit(void *arg, enum m2m_err err, const struct db_write_result *r)
 	/* The session is set up in place: its id must not alias the argument. */
 	memcpy(id, se->s.id, sizeof(id));
 	if (err == M2M_OK)
-		err = proto_srv_welcome(w->ctx, &x->a, id, r->instr, r->n_instr, &se->s, out,
-		    sizeof(out), &n);
+		err = proto_srv_welcome(w->ctx, &x->a, id, r->pseudonym, r->pseudonym_len,
+		    r->instr, r->n_instr, &se->s, out, sizeof(out), &n);
 	if (err == M2M_OK)
 		err = sess_insert(&w->sess, se);
 	if (err != M2M_OK) {

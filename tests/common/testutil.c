@@ -124,7 +124,8 @@ tu_handshake(struct tu_world *w, const uint8_t *data, size_t len, struct tu_flig
 		return err;
 	if ((err = proto_srv_auth_dh1(w->ctx, &f->auth, dh1)) != M2M_OK)
 		return err;
-	if ((err = proto_srv_welcome(w->ctx, &f->auth, sid, NULL, 0, &f->srv_s, f->msg[3],
+	if ((err = proto_srv_welcome(w->ctx, &f->auth, sid, f->auth.next_pseudonym,
+	    PROTO_PSEUDONYM_LEN, NULL, 0, &f->srv_s, f->msg[3],
 	    PROTO_DATAGRAM_MAX, &f->len[3])) != M2M_OK)
 		return err;
 	return proto_mod_welcome(w->ctx, &mhs, f->msg[3], f->len[3], &f->mod_s, f->welcome_pt,

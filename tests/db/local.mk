@@ -18,6 +18,7 @@ tests_db_test_schema_LDADD = $(DB_TEST_LIBS)
 tests_db_test_ctl_SOURCES = tests/db/test_ctl.c tests/db/pgtest.c tests/db/pgtest.h
 tests_db_test_ctl_CFLAGS = $(DB_TEST_CFLAGS)
 tests_db_test_ctl_LDADD = $(DB_TEST_LIBS)
-tests_db_test_async_SOURCES = tests/db/test_async.c tests/db/pgtest.c tests/db/pgtest.h
+tests_db_test_async_SOURCES = tests/db/test_async.c tests/db/test_pseudonym.c tests/db/pgtest.c \
+	tests/db/pgtest.h
 tests_db_test_async_CFLAGS = $(DB_TEST_CFLAGS)
 tests_db_test_async_LDADD = $(DB_TEST_LIBS)

@@ -2,19 +2,21 @@
 # token (behind the test PKCS#11 module where the HSM must misbehave) and a
 # throwaway PostgreSQL (tests/db/with-pg): PostgreSQL restarted under load,
 # HSM failures and latency, HELLO floods from many loopback sources, junk
-# datagrams, a module that keeps failing authentication. check-sql checks
+# datagrams, a module that keeps failing authentication, commits paused in
+# PostgreSQL (no module left locked out). check-sql checks
 # that every SQL statement the server sends is a prepared one.
 FAULT_TESTS = tests/faults/test_faults tests/faults/test_abuse
 check_PROGRAMS += $(FAULT_TESTS)
 TESTS += tests/faults/pg-faults tests/faults/check-sql
 EXTRA_DIST += tests/faults/pg-faults tests/faults/run-fault-tests tests/faults/check-sql
 FAULT_COMMON = tests/faults/faults.c tests/faults/faults.h tests/server/srvtest.c \
-	tests/server/srvtest.h
+	tests/server/srvtest.h tests/server/lockout.c tests/server/lockout.h
 FAULT_LIBS = libtestclient.a libm2mdb.a libm2mproto.a libm2mcommon.a \
 	$(TEST_LIBS) $(LIBPQ_LIBS) $(OPENSSL_LIBS) -lpthread
 # They load the shim into m2md and run m2md, m2mctl and m2m-sim (built by all).
 $(FAULT_TESTS): tests/hsm/m2mshim.la
-tests_faults_test_faults_SOURCES = tests/faults/test_faults.c $(FAULT_COMMON)
+tests_faults_test_faults_SOURCES = tests/faults/test_faults.c tests/faults/test_lockout.c \
+	$(FAULT_COMMON)
 tests_faults_test_faults_CFLAGS = $(TEST_CFLAGS)
 tests_faults_test_faults_LDADD = $(FAULT_LIBS)
 tests_faults_test_abuse_SOURCES = tests/faults/test_abuse.c $(FAULT_COMMON)

@@ -3,7 +3,9 @@
  * HSM misbehaves), and real clients on the protocol core:
  *  - PostgreSQL stopped and started again during a load run: m2md keeps
  *    answering what needs no database, reconnects by itself, and every
- *    report it acknowledged before, during and after is in the database;
+ *    report it acknowledged before, during and after is in the database,
+ *    and no module is left holding a pseudonym the database does not
+ *    accept (tests/server/lockout.c);
  *  - the HSM failing (device removed, derive errors) and slow: handshakes
  *    fail cleanly meanwhile and succeed again after, same m2md process;
  *  - a commit held up in PostgreSQL: the lookups of other handshakes go on
@@ -22,6 +24,7 @@
 
 #include "db/db.h"
 #include "tests/faults/faults.h"
+#include "tests/server/lockout.h"
 
 /* ---- PostgreSQL restarted under load ---- */
 
@@ -37,6 +40,7 @@ static struct {
 	size_t n;
 	unsigned by_phase[PHASES], failed[PHASES];
 	atomic_int phase, stop;
+	struct proto_mod_creds held[PG_THREADS + 2];	/* what each module ends with */
 	const char *creds;
 	int port;
 } pg = { .mu = PTHREAD_MUTEX_INITIALIZER };
@@ -84,6 +88,7 @@ pg_load(void *arg)
 			cli_rebind(&c);		/* a late answer must not be taken for the next */
 		}
 	}
+	pg.held[idx] = c.cr;
 	cli_close(&c);
 	return NULL;
 }
@@ -163,6 +168,7 @@ Test(faults, postgres_restart_under_load_loses_no_acknowledged_report, .timeout 
 	pthread_t t[PG_THREADS];
 	struct cli probe, early;
 	uint8_t auth[PROTO_DATAGRAM_MAX], kept[PROTO_DATAGRAM_MAX];
+	char ids[512] = "";
 	size_t n, kept_len;
 	uint64_t kept_seq;
 	unsigned during_before;
@@ -194,12 +200,14 @@ Test(faults, postgres_restart_under_load_loses_no_acknowledged_report, .timeout 
 	ft_client(&probe, pg.creds, PG_THREADS, pg.port);
 	cr_assert_eq(cli_hello(&probe, NULL, 0, auth, &n), M2M_OK,
 	    "HELLO answered with a CHALLENGE while the database is down");
+	pg.held[PG_THREADS] = probe.cr;
 	cli_close(&probe);
 	sleep(2);
 	pg_ctl("start");
 	wait_db_up(mport, 2, 20);
 	early.timeout_ms = 5000;
 	resend_after_outage(&early, kept, kept_len, kept_seq);
+	pg.held[PG_THREADS + 1] = early.cr;
 	cli_close(&early);
 	during_before = pg.by_phase[DURING];
 	atomic_store(&pg.phase, AFTER);
@@ -219,6 +227,8 @@ Test(faults, postgres_restart_under_load_loses_no_acknowledged_report, .timeout 
 	cr_assert_gt(pg.by_phase[AFTER], 0, "m2md serves again after reconnecting");
 	(void)during_before;
 	cr_assert_eq(missing_reports(), 0, "every acknowledged report is stored");
+	cr_assert_eq(st_locked_out(pg.held, PG_THREADS + 2, ids, sizeof(ids)), 0,
+	    "modules left holding a pseudonym the database does not accept: %s", ids);
 	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
 }
 

@@ -211,8 +211,8 @@ on_auth(struct fsrv *s, uint8_t op, const uint8_t *dg, size_t len, uint8_t *out)
 	k = s->sess_next++ % SLOTS;
 	s->sess_used[k] = 0;
 	/* No instructions: NULL, as the API allows (and the tests do). */
-	err = proto_srv_welcome(s->ctx, a, sid, n_in != 0 ? in : NULL, n_in, &s->sess[k], out,
-	    PROTO_DATAGRAM_MAX, &n);
+	err = proto_srv_welcome(s->ctx, a, sid, a->next_pseudonym, PROTO_PSEUDONYM_LEN,
+	    n_in != 0 ? in : NULL, n_in, &s->sess[k], out, PROTO_DATAGRAM_MAX, &n);
 	if (err != M2M_OK)
 		goto fail;
 	FUZZ_ASSERT(n <= PROTO_DATAGRAM_MAX && a->req == PROTO_REQ_DONE);

@@ -84,7 +84,8 @@ run_with(const struct mutation *m, struct proto_mod_prep *prep, struct tu_flight
 	    PROTO_POINT_FULL_LEN, dh1), M2M_OK);
 	if ((err = proto_srv_auth_dh1(ctx, &f->auth, dh1)) != M2M_OK)
 		return err;
-	if ((err = proto_srv_welcome(ctx, &f->auth, sid, NULL, 0, &f->srv_s, f->msg[3],
+	if ((err = proto_srv_welcome(ctx, &f->auth, sid, f->auth.next_pseudonym,
+	    PROTO_PSEUDONYM_LEN, NULL, 0, &f->srv_s, f->msg[3],
 	    sizeof(f->msg[3]), &f->len[3])) != M2M_OK)
 		return err;
 	memcpy(buf, f->msg[3], f->len[3]), len = f->len[3];

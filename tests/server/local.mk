@@ -9,10 +9,9 @@ tests_server_m2m_client_LDADD = libtestclient.a libm2mproto.a libm2mcommon.a $(O
 check_PROGRAMS += tests/server/test_server
 TESTS += tests/server/pg-server
 EXTRA_DIST += tests/server/setup-world tests/server/run-server-tests tests/server/pg-server
-tests_server_test_server_SOURCES = tests/server/test_server.c tests/server/test_revoke.c \
-	tests/server/test_ops.c \
-	tests/server/srvtest.c \
-	tests/server/srvtest.h
+tests_server_test_server_SOURCES = tests/server/test_server.c tests/server/srvtest.c \
+	tests/server/srvtest.h tests/server/lockout.c tests/server/lockout.h \
+	tests/server/test_revoke.c tests/server/test_ops.c tests/server/test_pseudonym.c
 tests_server_test_server_CFLAGS = $(TEST_CFLAGS)
 tests_server_test_server_LDADD = libtestclient.a libm2mdb.a libm2mproto.a libm2mcommon.a \
 	$(TEST_LIBS) $(LIBPQ_LIBS) $(OPENSSL_LIBS) -lpthread

@@ -194,8 +194,9 @@ on_auth(struct st_resp *r, const uint8_t *buf, size_t len)
 	proto_put_u64(in.id, ++r->instr_next);
 	in.body = (const uint8_t *)"reboot";
 	in.body_len = 6;
-	CHECK(proto_srv_welcome(r->ctx, &r->auth, sid, &in, r->cfg.instructions ? 1 : 0,
-	    &r->sess[id % SESS_MAX], e->welcome, sizeof(e->welcome), &e->welcome_len));
+	CHECK(proto_srv_welcome(r->ctx, &r->auth, sid, r->auth.next_pseudonym, PROTO_PSEUDONYM_LEN,
+	    &in, r->cfg.instructions ? 1 : 0, &r->sess[id % SESS_MAX], e->welcome,
+	    sizeof(e->welcome), &e->welcome_len));
 	if (r->cfg.instructions)
 		INC(instr_sent);
 	if (r->cfg.corrupt_welcome)
