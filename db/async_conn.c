@@ -144,10 +144,12 @@ static void
 start_connect(struct db_async *db)
 {
 	/* Keepalives first so that the caller's conninfo (expanded from
-	 * "dbname") can override them; they detect a peer that vanished. */
+	 * "dbname") can override them; they detect a peer that vanished. The
+	 * application name last, so that it names the node whatever the
+	 * conninfo says: another node finds a duplicate node id by it. */
 	const char *const keys[] = { "keepalives_idle", "keepalives_interval",
-	    "keepalives_count", "dbname", "fallback_application_name", NULL };
-	const char *const vals[] = { "10", "5", "3", db->s.conninfo, "m2md", NULL };
+	    "keepalives_count", "dbname", "application_name", NULL };
+	const char *const vals[] = { "10", "5", "3", db->s.conninfo, db->s.app_name, NULL };
 	struct timeval tv = { 1, 0 };
 
 	db->link = LINK_CONNECTING;

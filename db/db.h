@@ -34,6 +34,9 @@ struct db_settings {
 	unsigned backoff_max_ms;	/* ...up to this (10000) */
 	unsigned instr_max;		/* instructions per answer (PROTO_INSTR_MAX) */
 	unsigned instr_bytes;		/* their bodies + 10 bytes each, per answer (1024) */
+	/* application_name of the server's connections ("m2md"; m2md names
+	 * its node): how another node sees that a node id is taken. */
+	char app_name[64];
 };
 
 void db_settings_init(struct db_settings *s);
@@ -41,6 +44,11 @@ void db_settings_init(struct db_settings *s);
  * s already holds. A password in either is refused (M2M_E_DB_PASSWORD):
  * argv and the environment are visible to other local users and end up in
  * shell histories and unit files; PGPASSFILE or ~/.pgpass are the way. */
+/* Names node node_id's connections "m2md node N m=MACHINE b=BOOT p=PID"
+ * (8 hex digits of the machine id and boot id): enough for another start
+ * to tell a live node of the same id from what a crash or a reboot left. */
+void db_settings_node(struct db_settings *s, unsigned node_id, const char *machine,
+    const char *boot, long pid);
 enum m2m_err db_settings_conninfo(struct db_settings *s, const char *arg,
     char *err, size_t errlen);
 /* M2M_E_DB_PASSWORD if conninfo sets a password, M2M_E_CONFIG if libpq
@@ -102,6 +110,12 @@ enum m2m_err db_admin_server_key_add(const char *conninfo, const uint8_t key_id[
 enum m2m_err db_admin_server_key_latest(struct db_admin *a, uint8_t key_id[4],
     uint8_t pub[33], char *err, size_t errlen);
 /* All active keys, newest first, for the server at startup. */
+/* Calls cb for each other session whose application name starts with
+ * prefix, with that name and where it connects from ("10.0.0.2", "a local
+ * socket"). */
+typedef void (*db_session_cb)(void *arg, const char *app_name, const char *from);
+enum m2m_err db_admin_sessions_named(struct db_admin *a, const char *prefix, db_session_cb cb,
+    void *arg, char *err, size_t errlen);
 enum m2m_err db_admin_server_keys(struct db_admin *a, struct proto_srv_key *keys,
     size_t cap, size_t *n, char *err, size_t errlen);
 

@@ -2,6 +2,7 @@
  * refusal of passwords in a connection string, wherever it comes from. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,15 @@ db_settings_init(struct db_settings *s)
 	s->backoff_max_ms = 10000;
 	s->instr_max = PROTO_INSTR_MAX;
 	s->instr_bytes = 1024;
+	strcpy(s->app_name, "m2md");
+}
+
+void
+db_settings_node(struct db_settings *s, unsigned node_id, const char *machine,
+    const char *boot, long pid)
+{
+	snprintf(s->app_name, sizeof(s->app_name), "m2md node %u m=%.8s b=%.8s p=%ld", node_id,
+	    machine, boot, pid);
 }
 
 enum m2m_err

@@ -78,6 +78,31 @@ check_registered(struct db_admin *a, const struct proto_srv_key *keys, size_t n,
 	return e;
 }
 
+/* Two nodes with one node id hand out colliding tokens and session ids,
+ * and each drops the other's modules as not its own. A running node of
+ * the same id is an error at start; for m2md -t, run beside this node's
+ * own m2md, a warning. */
+static enum m2m_err
+check_node_id(struct db_admin *a, const struct srv_config *cfg, FILE *out, char *err,
+    size_t errlen)
+{
+	char from[256];
+	unsigned n;
+	enum m2m_err e = srv_node_peers(a, cfg, &n, from, sizeof(from), err, errlen);
+
+	if (e != M2M_OK || n == 0)
+		return e;
+	if (out != NULL) {
+		say(out, "warning: node_id %u is in use by a running m2md (connected from %s);"
+		    " unless that is this node's own, give each node its own node_id\n",
+		    cfg->node_id, from);
+		return M2M_OK;
+	}
+	snprintf(err, errlen, "node_id %u is in use by another m2md connected to this database"
+	    " (from %s): give each node its own node_id", cfg->node_id, from);
+	return M2M_E_CONFIG;
+}
+
 enum m2m_err
 srv_check_db(struct srv_config *cfg, const struct proto_srv_key *keys, size_t n, FILE *out,
     char *err, size_t errlen)
@@ -100,6 +125,8 @@ srv_check_db(struct srv_config *cfg, const struct proto_srv_key *keys, size_t n,
 		say(out, "ok: database schema current\n");
 		e = check_registered(a, keys, n, out, err, errlen);
 	}
+	if (e == M2M_OK)
+		e = check_node_id(a, cfg, out, err, errlen);
 	db_admin_close(a);
 	return e;
 }

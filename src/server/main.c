@@ -52,6 +52,7 @@ main(int argc, char **argv)
 	if (verbose)
 		cfg.log_level = SRV_LOG_DEBUG;
 	hsm_config_from_env(&cfg.hsm);
+	srv_node_name(&cfg);
 	if (test) {
 		e = srv_check(&cfg, err, sizeof(err));
 		printf("%s: %s\n", e == M2M_OK ? "configuration ok" : "configuration failed",

@@ -10,6 +10,9 @@
 #include "src/proto/proto.h"
 #include "src/server/conf.h"
 
+/* Names this node's database connections after its node id, machine,
+ * boot and process (node.c); before anything connects. */
+void srv_node_name(struct srv_config *cfg);
 /* Runs until SIGTERM or SIGINT. */
 enum m2m_err srv_run(struct srv_config *cfg, char *err, size_t errlen);
 /* Opens the token, finds the keys, connects to the database and checks the

@@ -130,6 +130,11 @@ void srv_rx_free(struct srv_rx *rx);
 /* net.c */
 enum m2m_err net_parse(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
     char *err, size_t errlen);
+/* node.c: the live sessions of another m2md with the same node id (stale
+ * ones left by a crash or a reboot aside), and where they connect from. */
+enum m2m_err srv_node_peers(struct db_admin *a, const struct srv_config *cfg, unsigned *live,
+    char *from, size_t fromlen, char *err, size_t errlen);
+
 /* M2M_E_IO with a message when another process serves the address. */
 enum m2m_err net_claim_udp(const struct sockaddr_storage *ss, socklen_t len, char *err,
     size_t errlen);

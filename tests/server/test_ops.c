@@ -18,7 +18,7 @@ Test(ops, second_m2md_on_the_same_address_refuses_to_start)
 
 	/* The address the world's m2md (two workers, sharing it) serves; its
 	 * own metrics address, so that only the UDP address is shared. */
-	snprintf(conf, sizeof(conf), "[server]\nlisten = 127.0.0.1:%d\nworkers = 2\n"
+	snprintf(conf, sizeof(conf), "[server]\nlisten = 127.0.0.1:%d\nworkers = 2\nnode_id = 12\n"
 	    "metrics = 127.0.0.1:%d\n[hsm]\nmodule = %s\ntoken = m2m\nkey = server-1\n"
 	    "pin_file = %s\n", st_port(), st_port() + 61, getenv("SOFTHSM2_MODULE"),
 	    st_path("pin"));
@@ -75,7 +75,8 @@ Test(ops, metrics_address_is_checked_and_its_failure_explained)
 	}
 	/* The world's metrics port is taken by its m2md. */
 	snprintf(conf, sizeof(conf), "[server]\nlisten = 127.0.0.1:%d\nmetrics = 127.0.0.1:%d\n"
-	    "[hsm]\nmodule = %s\ntoken = m2m\nkey = server-1\npin_file = %s\n", st_port() + 62,
+	    "node_id = 13\n[hsm]\nmodule = %s\ntoken = m2m\nkey = server-1\npin_file = %s\n",
+	    st_port() + 62,
 	    st_port() + 1, getenv("SOFTHSM2_MODULE"), st_path("pin"));
 	snprintf(cmd, sizeof(cmd), ". '%s' && timeout 20 '%s/m2md' -f -c '%s' 2>&1",
 	    st_path("env"), TEST_BUILDDIR, st_write("metrics-busy.conf", conf));
@@ -158,4 +159,24 @@ Test(ops, sighup_names_the_settings_that_need_a_restart)
 	    "[limits] source_rate"), "%s", log);
 	cr_assert_null(strstr(log, "log_level"), "the log level is applied, not listed: %s", log);
 	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
+}
+
+/* Two nodes with one node_id would hand out colliding tokens and session
+ * ids: the second refuses to start; m2md -t beside a running node warns. */
+Test(ops, duplicate_node_id_is_refused)
+{
+	char conf[1024], cmd[1024], out[8192];
+
+	/* The world's m2md runs with node_id 0 (the default). */
+	snprintf(conf, sizeof(conf), "[server]\nlisten = 127.0.0.1:%d\nmetrics = 127.0.0.1:%d\n"
+	    "[hsm]\nmodule = %s\ntoken = m2m\nkey = server-1\npin_file = %s\n", st_port() + 65,
+	    st_port() + 66, getenv("SOFTHSM2_MODULE"), st_path("pin"));
+	snprintf(cmd, sizeof(cmd), ". '%s' && timeout 20 '%s/m2md' -f -c '%s' 2>&1",
+	    st_path("env"), TEST_BUILDDIR, st_write("dup-node.conf", conf));
+	cr_assert_eq(st_capture(cmd, out, sizeof(out)), 1, "%s", out);
+	cr_assert_not_null(strstr(out, "node_id 0 is in use by another m2md connected to this "
+	    "database (from "), "%s", out);
+	cr_assert_eq(st_check(st_path("m2md.conf"), out, sizeof(out)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "warning: node_id 0 is in use by a running m2md"), "%s",
+	    out);
 }
