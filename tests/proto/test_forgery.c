@@ -119,6 +119,22 @@ expect_wiped(const struct proto_mod_hs *mhs)
 	cr_assert(memcmp(&h, &zero, sizeof(h)) == 0, "e_m, DH1 and the candidates are wiped");
 }
 
+/* What the forger got: an AUTH it cannot open. It knows e_s, the HELLO and
+ * even M (say from the record), but C1 needs DH1 = e_m·S = s·E_m. */
+static void
+expect_forger_cannot_open(struct forger *fg, const struct dg *fauth)
+{
+	struct proto_srv_auth a;
+	uint8_t dh1[PROTO_DH_LEN];
+
+	cr_assert_null(memmem(fauth->b, fauth->n, w.creds.identity, w.creds.identity_len));
+	cr_assert_eq(proto_srv_auth_start(&a, &fg->hs, fauth->b, fauth->n), M2M_OK);
+	cr_assert_eq(proto_srv_auth_module(&a, &w.rec), M2M_OK);
+	cr_assert_eq(proto_p256_ecdh(ctx, fg->priv, PROTO_SCALAR_LEN, a.hs.e_m,
+	    PROTO_POINT_FULL_LEN, dh1), M2M_OK);
+	cr_assert_eq(proto_srv_auth_dh1(ctx, &a, dh1), M2M_E_PROTO_DECRYPT);
+}
+
 Test(forgery, forged_challenge_first_then_real_completes)
 {
 	struct proto_mod_hs mhs;
@@ -138,6 +154,7 @@ Test(forgery, forged_challenge_first_then_real_completes)
 	/* The forgery wins the race; the module answers it and keeps waiting. */
 	cr_assert_eq(answer(&mhs, &fch, &fauth), M2M_OK);
 	cr_assert_eq(mhs.state, PROTO_MOD_AUTH_SENT);
+	expect_forger_cannot_open(&fg, &fauth);
 	forge_welcome(&fwl, 70);
 	cr_assert_eq(proto_mod_welcome(ctx, &mhs, fwl.b, fwl.n, &ms, pt, &wpt),
 	    M2M_E_PROTO_DECRYPT);
@@ -157,33 +174,12 @@ Test(forgery, forged_challenge_first_then_real_completes)
 	expect_session_works(&ms, &ss);
 }
 
-/* What the forger got: an AUTH it cannot open, since C1 needs DH1 = e_m·S. */
-Test(forgery, forger_cannot_open_the_auth_it_gets)
-{
-	struct proto_mod_hs mhs;
-	struct proto_srv_auth a;
-	struct forger fg;
-	struct dg hello, fch, fauth;
-	uint8_t dh1[PROTO_DH_LEN];
-
-	cr_assert_eq(proto_mod_hello(ctx, &mhs, &w.creds, hello.b, sizeof(hello.b), &hello.n),
-	    M2M_OK);
-	forge_challenge(&fg, &hello, &fch);
-	cr_assert_eq(answer(&mhs, &fch, &fauth), M2M_OK);
-	cr_assert_null(memmem(fauth.b, fauth.n, w.creds.identity, w.creds.identity_len));
-	/* It knows e_s, the HELLO and even M (the record), but not s or e_m. */
-	cr_assert_eq(proto_srv_auth_start(&a, &fg.hs, fauth.b, fauth.n), M2M_OK);
-	cr_assert_eq(proto_srv_auth_module(&a, &w.rec), M2M_OK);
-	cr_assert_eq(proto_p256_ecdh(ctx, fg.priv, PROTO_SCALAR_LEN, a.hs.e_m,
-	    PROTO_POINT_FULL_LEN, dh1), M2M_OK);
-	cr_assert_eq(proto_srv_auth_dh1(ctx, &a, dh1), M2M_E_PROTO_DECRYPT);
-}
-
 Test(forgery, same_challenge_twice_is_one_candidate)
 {
 	struct proto_mod_hs mhs;
 	struct proto_srv_hs shs;
-	struct dg hello, ch, auth, again;
+	struct forger fg;
+	struct dg hello, ch, fch, auth, again;
 
 	cr_assert_eq(proto_mod_hello(ctx, &mhs, &w.creds, hello.b, sizeof(hello.b), &hello.n),
 	    M2M_OK);
@@ -202,6 +198,15 @@ Test(forgery, same_challenge_twice_is_one_candidate)
 	    &ch.n), M2M_OK);
 	cr_assert_eq(answer(&mhs, &ch, &again), M2M_E_PROTO_ANSWERED);
 	cr_assert_eq(mhs.n_cand, 1);
+	/* Another CHALLENGE is still answered; the first still names slot 0. */
+	forge_challenge(&fg, &hello, &fch);
+	cr_assert_eq(answer(&mhs, &fch, &again), M2M_OK);
+	cr_assert_eq(mhs.last, 1);
+	cr_assert_eq(answer(&mhs, &ch, &again), M2M_E_PROTO_ANSWERED);
+	cr_assert_eq(mhs.last, 0);
+	cr_assert_eq(answer(&mhs, &fch, &again), M2M_E_PROTO_ANSWERED);
+	cr_assert_eq(mhs.last, 1);
+	cr_assert_eq(mhs.n_cand, 2);
 }
 
 Test(forgery, one_first_data_per_handshake)

@@ -114,18 +114,18 @@ cli_recv(struct cli *c, uint8_t *buf, size_t cap, size_t *len)
 	return M2M_OK;
 }
 
-/* Answers a CHALLENGE (sent at once) or takes a RETRY (HELLO in out). */
+/* Answers a CHALLENGE or a RETRY (an AUTH or a HELLO in out); *type says
+ * which it was. */
 static enum m2m_err
-answer(struct cli *c, const uint8_t *in, size_t m, uint8_t *out, size_t *n)
+answer(struct cli *c, const uint8_t *in, size_t m, uint8_t *out, size_t *n, uint8_t *type)
 {
-	uint8_t type;
 	enum m2m_err err;
 
-	if ((err = proto_peek(in, m, &type)) != M2M_OK)
+	if ((err = proto_peek(in, m, type)) != M2M_OK)
 		return err;
-	if (type == PROTO_RETRY)
+	if (*type == PROTO_RETRY)
 		return proto_mod_retry(c->ctx, &c->hs, &c->cr, in, m, out, PROTO_DATAGRAM_MAX, n);
-	if (type != PROTO_CHALLENGE)
+	if (*type != PROTO_CHALLENGE)
 		return M2M_E_PROTO_TYPE;
 	return proto_mod_challenge(c->ctx, &c->hs, &c->cr, in, m, c->data, c->data_len, out,
 	    PROTO_DATAGRAM_MAX, n);
@@ -137,6 +137,7 @@ cli_hello(struct cli *c, const uint8_t *data, size_t len, uint8_t *auth, size_t 
 	uint8_t out[PROTO_DATAGRAM_MAX], in[PROTO_DATAGRAM_MAX];
 	size_t n, m;
 	int retries = 0;
+	uint8_t type;
 	enum m2m_err err;
 
 	if (len > sizeof(c->data))
@@ -150,9 +151,9 @@ cli_hello(struct cli *c, const uint8_t *data, size_t len, uint8_t *auth, size_t 
 	for (int round = 0; round < 64 && retries < 3; round++) {
 		if ((err = cli_recv(c, in, sizeof(in), &m)) != M2M_OK)
 			return err;
-		if (answer(c, in, m, out, &n) != M2M_OK)
+		if (answer(c, in, m, out, &n, &type) != M2M_OK)
 			continue;
-		if (c->hs.n_cand > 0) {
+		if (type == PROTO_CHALLENGE) {
 			memcpy(auth, out, n);
 			*auth_len = n;
 			return M2M_OK;
@@ -199,8 +200,9 @@ cli_auth(struct cli *c, const uint8_t *auth, size_t auth_len)
 			continue;
 		if (type == PROTO_WELCOME && welcome(c, in, m) == M2M_OK)
 			return M2M_OK;
-		if (type == PROTO_CHALLENGE && answer(c, in, m, out, &n) == M2M_OK &&
-		    (err = cli_send(c, out, n)) != M2M_OK)
+		/* A RETRY too: the CHALLENGE answered first may have been forged. */
+		if ((type == PROTO_CHALLENGE || type == PROTO_RETRY) &&
+		    answer(c, in, m, out, &n, &type) == M2M_OK && (err = cli_send(c, out, n)) != M2M_OK)
 			return err;
 	}
 	return M2M_E_PROTO_STATE;

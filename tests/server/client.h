@@ -41,8 +41,8 @@ enum m2m_err cli_hello(struct cli *c, const uint8_t *data, size_t len, uint8_t *
     size_t *auth_len);
 /* Sends the AUTH and waits for a WELCOME that verifies: the session is up,
  * the pseudonym replaced. As a module must, it answers every other
- * CHALLENGE (one may be the server's when the first was forged) and
- * ignores WELCOMEs that do not verify; each datagram restarts the wait. */
+ * CHALLENGE (one may be the server's when the first was forged) and RETRY,
+ * and ignores WELCOMEs that do not verify; each datagram restarts the wait. */
 enum m2m_err cli_auth(struct cli *c, const uint8_t *auth, size_t auth_len);
 enum m2m_err cli_handshake(struct cli *c, const uint8_t *data, size_t len);
 /* DATA (confirming instructions received so far), waits for its DATA_ACK.

@@ -304,7 +304,7 @@ Test(loopback, forged_challenges_and_welcomes_do_not_end_handshakes)
 	serve((struct st_resp_cfg){ .family = AF_INET, .forge = PROTO_MOD_CANDIDATES + 1,
 	    .retry_every = 4, .drop_in_every = 13 });
 	j = SIM(0, "--concurrency", "4", "--count", "60", "--data", "1", "--timeout", "100",
-	    "--retries", "8");
+	    "--retries", "3");
 	log_figures("forged", j);
 	c = st_resp_counts(resp);
 	cr_assert_eq(num(j, "errors", "total"), 0);
