@@ -26,6 +26,7 @@
 struct hs_entry {
 	struct proto_srv_hs hs;
 	int live;
+	int auth_dropped;		/* cfg.drop_first_auth: done */
 	uint8_t auth[PROTO_DATAGRAM_MAX], welcome[PROTO_DATAGRAM_MAX];
 	size_t auth_len, welcome_len;
 };
@@ -73,13 +74,13 @@ reply(struct st_resp *r, const uint8_t *buf, size_t len)
 /* cfg.forge: what an attacker who saw the HELLO sends ahead of the real
  * CHALLENGE. The module cannot tell these CHALLENGEs from the real one. */
 static void
-forge_challenges(struct st_resp *r, const uint8_t *hello, size_t len)
+forge_challenges(struct st_resp *r, const uint8_t *hello, size_t len, unsigned n)
 {
 	struct proto_srv_hs hs;
 	uint8_t out[PROTO_DATAGRAM_MAX];
 	size_t olen;
 
-	for (unsigned i = 0; i < r->cfg.forge; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		CHECK(proto_srv_hello(r->ctx, &r->forger_key, 1, 0, hello, len, &hs, out,
 		    sizeof(out), &olen));
 		proto_wipe(&hs, sizeof(hs));
@@ -139,8 +140,9 @@ on_hello(struct st_resp *r, const uint8_t *buf, size_t len)
 	}
 	e->live = 1;
 	INC(challenges);
-	forge_challenges(r, buf, len);
+	forge_challenges(r, buf, len, r->cfg.forge);
 	reply(r, out, olen);
+	forge_challenges(r, buf, len, r->cfg.forge_after);
 }
 
 static struct rmod *
@@ -202,6 +204,11 @@ on_auth(struct st_resp *r, const uint8_t *buf, size_t len)
 
 	if (proto_auth_decode(buf, len, &m) != M2M_OK || (e = find_hs(r, m.token)) == NULL) {
 		INC(rejected);
+		return;
+	}
+	if (r->cfg.drop_first_auth && !e->auth_dropped) {
+		e->auth_dropped = 1;	/* the module must resend it */
+		INC(dropped);
 		return;
 	}
 	if (e->hs.state == PROTO_SRV_HS_DONE) {

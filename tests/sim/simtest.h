@@ -48,6 +48,8 @@ struct st_resp_cfg {
 	 * E_s, random token, under a key that is not the pinned one) and
 	 * WELCOMEs that do not verify, ahead of every CHALLENGE and WELCOME. */
 	unsigned forge;
+	unsigned forge_after;		/* and this many right after the real CHALLENGE */
+	int drop_first_auth;		/* drop the first AUTH for each real CHALLENGE */
 };
 struct st_resp_counts {
 	_Atomic uint64_t hellos, retries, challenges, welcomes, welcome_resends;
