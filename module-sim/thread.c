@@ -235,14 +235,24 @@ on_stop(evutil_socket_t fd, short what, void *arg)
 static enum m2m_err
 init_slots(struct sim_thread *t, unsigned n)
 {
+	size_t c1, c2;
+	enum m2m_err err;
+
+	/* Room for the longest AUTH of this run, not a datagram's worth. */
+	err = proto_auth_layout(PROTO_IDENTITY_MAX, t->o->payload, PROTO_DATAGRAM_MAX, &c1, &c2,
+	    &t->auth_cap);
+	if (err != M2M_OK)
+		return err;
 	if ((t->slots = calloc(n, sizeof(*t->slots))) == NULL ||
-	    (t->free_slots = calloc(n, sizeof(*t->free_slots))) == NULL)
+	    (t->free_slots = calloc(n, sizeof(*t->free_slots))) == NULL ||
+	    (t->auth_buf = calloc(n, PROTO_MOD_CANDIDATES * t->auth_cap)) == NULL)
 		return M2M_E_NOMEM;
 	t->n_slots = n;
 	for (unsigned i = 0; i < n; i++) {
 		struct sim_slot *sl = &t->slots[i];
 
 		sl->t = t;
+		sl->auth = t->auth_buf + (size_t)i * PROTO_MOD_CANDIDATES * t->auth_cap;
 		sl->fd = -1;	/* opened at first use */
 		if ((sl->tm = evtimer_new(t->base, sim_vmod_on_timer, sl)) == NULL)
 			return M2M_E_NOMEM;
@@ -448,6 +458,7 @@ sim_thread_free(struct sim_thread *t)
 		proto_wipe(t->prep, t->prep_cap * sizeof(*t->prep));
 	free(t->prep);
 	free(t->slots);
+	free(t->auth_buf);
 	free(t->free_slots);
 	free(t->ring);
 	free(t);

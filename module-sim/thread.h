@@ -10,7 +10,7 @@
 enum sim_slot_state {
 	SLOT_FREE = 0,		/* no module; its timer may be a delayed start */
 	SLOT_HELLO,		/* HELLO sent, waiting for CHALLENGE or RETRY */
-	SLOT_AUTH,		/* AUTH sent, waiting for WELCOME */
+	SLOT_AUTH,		/* AUTH sent for each CHALLENGE, waiting for WELCOME */
 	SLOT_DATA,		/* DATA sent, waiting for DATA_ACK */
 	SLOT_PAUSE,		/* long-lived session between two DATA */
 };
@@ -26,6 +26,14 @@ struct sim_slot {
 	uint8_t prev_sid[PROTO_SESSION_ID_LEN];	/* to ignore late duplicates */
 	uint8_t last[PROTO_DATAGRAM_MAX];	/* what a retransmission resends */
 	size_t last_len;
+	/* In SLOT_AUTH a retransmission resends these instead: the AUTH of each
+	 * CHALLENGE answered, at its candidate's index (a forged CHALLENGE
+	 * cannot be told from the server's), t->auth_cap bytes each. All have
+	 * one length: one identity, one first data. */
+	uint8_t *auth;
+	size_t auth_len;
+	unsigned n_auth;
+	int bad_welcome;			/* a WELCOME of this handshake did not verify */
 	unsigned tries, retry_answers;
 	uint64_t t_start_ns;		/* intended start of the handshake */
 	uint64_t t_msg_ns;		/* intended send time of the current DATA */
@@ -46,6 +54,8 @@ struct sim_thread {
 	struct event *stop_ev, *arrive_ev, *end_ev;
 	struct sim_slot *slots;
 	unsigned n_slots, n_busy;
+	uint8_t *auth_buf;		/* the slots' AUTHs */
+	size_t auth_cap;
 	unsigned *free_slots, n_free;
 	struct sim_mod **ring;		/* idle modules, FIFO: round-robin */
 	size_t ring_cap, ring_head, ring_len;

@@ -41,16 +41,28 @@ lost(struct sim_thread *t)
 
 /* A send error is counted; the retransmission timer recovers from it. */
 static void
-send_last(struct sim_slot *sl)
+send_buf(struct sim_slot *sl, const uint8_t *buf, size_t len)
 {
 	if (lost(sl->t))
 		return;
-	if (send(sl->fd, sl->last, sl->last_len, 0) >= 0)
+	if (send(sl->fd, buf, len, 0) >= 0)
 		return;
 	if (errno == ECONNREFUSED)
 		SIM_INC(sl->t->stats.err[SIM_ERR_REFUSED]);
 	else
 		SIM_INC(sl->t->stats.err[SIM_ERR_SEND]);
+}
+
+static void
+send_last(struct sim_slot *sl)
+{
+	send_buf(sl, sl->last, sl->last_len);
+}
+
+static uint8_t *
+auth_at(struct sim_slot *sl, unsigned i)
+{
+	return sl->auth + (size_t)i * sl->t->auth_cap;
 }
 
 int
@@ -114,6 +126,8 @@ sim_vmod_start(struct sim_slot *sl, struct sim_mod *m, uint64_t intended_ns)
 	sl->t_start_ns = intended_ns;
 	sl->tries = sl->retry_answers = 0;
 	sl->data_done = 0;
+	sl->n_auth = 0;
+	sl->bad_welcome = 0;
 	SIM_INC(t->stats.hs_started);
 	if (sl->fd < 0 && sim_vmod_open_socket(sl) != 0) {
 		fail(sl, SIM_ERR_SEND);
@@ -128,7 +142,9 @@ sim_vmod_start(struct sim_slot *sl, struct sim_mod *m, uint64_t intended_ns)
 	arm(sl);
 }
 
-/* The server answered HELLO with a cookie (it is under load): echo it. */
+/* The server answered HELLO with a cookie (it is under load): echo it.
+ * Also after a CHALLENGE, which may have been forged; the AUTHs already
+ * sent stay answerable, and HELLO is what a timeout resends again. */
 static void
 on_retry(struct sim_slot *sl, const uint8_t *pkt, size_t len)
 {
@@ -141,25 +157,44 @@ on_retry(struct sim_slot *sl, const uint8_t *pkt, size_t len)
 	}
 	sl->retry_answers++;
 	SIM_INC(t->stats.retry_msgs);
+	sl->st = SLOT_HELLO;
 	sl->tries = 0;
 	send_last(sl);
 	arm(sl);
 }
 
+/* Every CHALLENGE is answered (a forged one cannot be told from the
+ * server's), each AUTH kept at its candidate's index for resends. Only the
+ * first after a HELLO starts the AUTH timer: more CHALLENGEs do not prolong
+ * the wait. */
 static void
 on_challenge(struct sim_slot *sl, const uint8_t *pkt, size_t len)
 {
 	struct sim_thread *t = sl->t;
+	uint8_t out[PROTO_DATAGRAM_MAX];
+	size_t n;
+	enum m2m_err err;
 
-	if (proto_mod_challenge(t->ctx, &sl->hs, &sl->mod->c, pkt, len, t->payload,
-	    t->o->payload, sl->last, sizeof(sl->last), &sl->last_len) != M2M_OK) {
+	err = proto_mod_challenge(t->ctx, &sl->hs, &sl->mod->c, pkt, len, t->payload,
+	    t->o->payload, out, t->auth_cap, &n);
+	if (err == M2M_E_PROTO_ANSWERED) {
+		SIM_INC(t->stats.ignored);	/* a resend of one answered: answer again */
+		send_buf(sl, auth_at(sl, sl->hs.last), sl->auth_len);
+		return;
+	}
+	if (err != M2M_OK) {
 		SIM_INC(t->stats.ignored);	/* not for us, or forged: keep waiting */
 		return;
 	}
-	sl->st = SLOT_AUTH;
-	sl->tries = 0;
-	send_last(sl);
-	arm(sl);
+	memcpy(auth_at(sl, sl->hs.last), out, n);
+	sl->auth_len = n;
+	sl->n_auth = sl->hs.n_cand;
+	send_buf(sl, out, n);
+	if (sl->st == SLOT_HELLO) {
+		sl->st = SLOT_AUTH;
+		sl->tries = 0;
+		arm(sl);
+	}
 }
 
 /* Instructions the server sent are confirmed in the next DATA, in this
@@ -215,13 +250,14 @@ on_welcome(struct sim_slot *sl, const uint8_t *pkt, size_t len)
 	uint8_t pt[PROTO_DATAGRAM_MAX];
 	struct sim_mod *m = sl->mod;
 
+	/* One that does not verify (forged, of another handshake, or from a
+	 * server without the pinned key) is ignored: the real one may follow.
+	 * A duplicate of the previous session's WELCOME is merely late. */
 	if (proto_mod_welcome(t->ctx, &sl->hs, pkt, len, &sl->s, pt, &w) != M2M_OK) {
-		/* A duplicate of the previous session's WELCOME is harmless. */
-		if (len >= PROTO_HDR_LEN + PROTO_SESSION_ID_LEN && memcmp(pkt + PROTO_HDR_LEN,
-		    sl->prev_sid, PROTO_SESSION_ID_LEN) == 0)
-			SIM_INC(t->stats.ignored);
-		else
-			fail(sl, SIM_ERR_WELCOME);
+		SIM_INC(t->stats.ignored);
+		if (len < PROTO_HDR_LEN + PROTO_SESSION_ID_LEN || memcmp(pkt + PROTO_HDR_LEN,
+		    sl->prev_sid, PROTO_SESSION_ID_LEN) != 0)
+			sl->bad_welcome = 1;
 		return;
 	}
 	/* The server accepts only this pseudonym and the previous one now. */
@@ -314,17 +350,19 @@ on_data_ack(struct sim_slot *sl, const uint8_t *pkt, size_t len)
 static void
 dispatch(struct sim_slot *sl, const uint8_t *pkt, size_t len)
 {
+	/* While it waits, the module role decides what each answer is worth. */
+	int waiting = sl->st == SLOT_HELLO || sl->st == SLOT_AUTH;
 	uint8_t type;
 
 	if (proto_peek(pkt, len, &type) != M2M_OK) {
 		SIM_INC(sl->t->stats.ignored);
 		return;
 	}
-	if (sl->st == SLOT_HELLO && type == PROTO_RETRY)
+	if (waiting && type == PROTO_RETRY)
 		on_retry(sl, pkt, len);
-	else if (sl->st == SLOT_HELLO && type == PROTO_CHALLENGE)
+	else if (waiting && type == PROTO_CHALLENGE)
 		on_challenge(sl, pkt, len);
-	else if (sl->st == SLOT_AUTH && type == PROTO_WELCOME)
+	else if (waiting && type == PROTO_WELCOME)
 		on_welcome(sl, pkt, len);
 	else if (sl->st == SLOT_DATA && type == PROTO_DATA_ACK)
 		on_data_ack(sl, pkt, len);
@@ -369,20 +407,34 @@ sim_vmod_on_read(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Handshake retries exhausted: a WELCOME came but none verified, or none. */
+static enum sim_errkind
+hs_failure(const struct sim_slot *sl)
+{
+	if (sl->st == SLOT_DATA)
+		return SIM_ERR_DATA_TIMEOUT;
+	return sl->bad_welcome ? SIM_ERR_WELCOME : SIM_ERR_TIMEOUT;
+}
+
 static void
 on_timeout(struct sim_slot *sl)
 {
 	struct sim_thread *t = sl->t;
 
 	if (++sl->tries > t->o->retries) {
-		fail(sl, sl->st == SLOT_DATA ? SIM_ERR_DATA_TIMEOUT : SIM_ERR_TIMEOUT);
+		fail(sl, hs_failure(sl));
 		return;
 	}
 	SIM_INC(t->stats.retransmits);
 	/* HELLO, AUTH or DATA as sent: the server answers a repeated AUTH
 	 * with the same WELCOME and a repeated DATA with a new DATA_ACK, or
-	 * drops it (still in flight) and a later timeout tries again. */
-	send_last(sl);
+	 * drops it (still in flight) and a later timeout tries again. Every
+	 * AUTH, since the module cannot tell which CHALLENGE was the server's. */
+	if (sl->st == SLOT_AUTH)
+		for (unsigned i = 0; i < sl->n_auth; i++)
+			send_buf(sl, auth_at(sl, i), sl->auth_len);
+	else
+		send_last(sl);
 	arm(sl);
 }
 

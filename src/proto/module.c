@@ -91,7 +91,7 @@ proto_mod_retry(struct proto_ctx *ctx, struct proto_mod_hs *hs,
 	enum m2m_err err;
 
 	(void)ctx;
-	if (hs->state != PROTO_MOD_HELLO_SENT)
+	if (hs->state != PROTO_MOD_HELLO_SENT && hs->state != PROTO_MOD_AUTH_SENT)
 		return M2M_E_PROTO_STATE;
 	if ((err = proto_retry_decode(pkt, len, &cookie)) != M2M_OK)
 		return err;
@@ -126,7 +126,7 @@ seal_identity(struct proto_ctx *ctx, struct proto_mod_hs *hs, const struct proto
 
 /* C2: the first data under K2, which needs the static key m (DH2). */
 static enum m2m_err
-seal_data(struct proto_ctx *ctx, struct proto_mod_hs *hs, const struct proto_mod_creds *c,
+seal_data(struct proto_ctx *ctx, struct proto_mod_cand *k, const struct proto_mod_creds *c,
     const uint8_t e_s[PROTO_POINT_FULL_LEN], const uint8_t prk1[PROTO_HASH_LEN],
     const uint8_t th3[PROTO_HASH_LEN], const uint8_t *data, size_t data_len, uint8_t *c2)
 {
@@ -136,14 +136,66 @@ seal_data(struct proto_ctx *ctx, struct proto_mod_hs *hs, const struct proto_mod
 
 	err = proto_p256_ecdh(ctx, c->priv, PROTO_SCALAR_LEN, e_s, PROTO_POINT_FULL_LEN, dh2);
 	if (err == M2M_OK)
-		err = proto_sched_k2(ctx, prk1, dh2, th3, hs->prk2, &k2);
+		err = proto_sched_k2(ctx, prk1, dh2, th3, k->prk2, &k2);
 	if (err == M2M_OK)
 		err = proto_aead_seal(ctx, k2.key, k2.iv, th3, PROTO_HASH_LEN, data, data_len, c2);
 	if (err == M2M_OK)
 		err = proto_sha256(th3, PROTO_HASH_LEN, c2, data_len + PROTO_TAG_LEN, NULL, 0,
-		    hs->th4);
+		    k->th4);
 	proto_wipe(dh2, sizeof(dh2));
 	proto_wipe(&k2, sizeof(k2));
+	return err;
+}
+
+/* Whether this CHALLENGE (named by TH2) was answered already, and which
+ * candidate it is. TH2 is a hash of public datagrams: no secret compared. */
+static int
+answered(const struct proto_mod_hs *hs, const uint8_t th2[PROTO_HASH_LEN], unsigned *idx)
+{
+	for (unsigned i = 0; i < hs->n_cand; i++)
+		if (memcmp(hs->cand[i].th2, th2, PROTO_HASH_LEN) == 0) {
+			*idx = i;
+			return 1;
+		}
+	return 0;
+}
+
+/* Every answer of a handshake carries the same first data (module.h). */
+static enum m2m_err
+same_data(struct proto_mod_hs *hs, const uint8_t *data, size_t data_len)
+{
+	uint8_t h[PROTO_HASH_LEN];
+	enum m2m_err err;
+
+	if ((err = proto_sha256(data, data_len, NULL, 0, NULL, 0, h)) != M2M_OK)
+		return err;
+	if (hs->n_cand == 0)
+		memcpy(hs->data_hash, h, sizeof(h));
+	else if (!proto_ct_equal(hs->data_hash, h, sizeof(h)))
+		err = M2M_E_INVALID_ARG;
+	proto_wipe(h, sizeof(h));
+	return err;
+}
+
+/* The AUTH for one CHALLENGE into candidate k; out holds total bytes. */
+static enum m2m_err
+seal_auth(struct proto_ctx *ctx, struct proto_mod_hs *hs, const struct proto_mod_creds *c,
+    const struct proto_challenge *ch, const uint8_t e_s[PROTO_POINT_FULL_LEN],
+    struct proto_mod_cand *k, const uint8_t *data, size_t data_len, uint8_t *out,
+    size_t c1_off, size_t c2_off)
+{
+	uint8_t th3[PROTO_HASH_LEN], prk1[PROTO_HASH_LEN];
+	enum m2m_err err;
+
+	out[0] = PROTO_VERSION;
+	out[1] = PROTO_AUTH;
+	memcpy(out + PROTO_HDR_LEN, ch->token, PROTO_TOKEN_LEN);
+	out[PROTO_HDR_LEN + PROTO_TOKEN_LEN] = (uint8_t)(c->identity_len + PROTO_TAG_LEN);
+	err = seal_identity(ctx, hs, c, ch, e_s, k->th2, out + c1_off, prk1, th3);
+	if (err == M2M_OK)
+		err = seal_data(ctx, k, c, e_s, prk1, th3, data, data_len, out + c2_off);
+	proto_wipe(prk1, sizeof(prk1));
+	proto_wipe(th3, sizeof(th3));
 	return err;
 }
 
@@ -153,38 +205,55 @@ proto_mod_challenge(struct proto_ctx *ctx, struct proto_mod_hs *hs,
     const uint8_t *data, size_t data_len, uint8_t *out, size_t cap, size_t *outlen)
 {
 	struct proto_challenge ch;
+	struct proto_mod_cand k;
 	uint8_t e_s[PROTO_POINT_FULL_LEN];
-	uint8_t th2[PROTO_HASH_LEN], th3[PROTO_HASH_LEN], prk1[PROTO_HASH_LEN];
 	size_t c1_off, c2_off, total;
 	enum m2m_err err;
 
-	if (hs->state != PROTO_MOD_HELLO_SENT)
+	if (hs->state != PROTO_MOD_HELLO_SENT && hs->state != PROTO_MOD_AUTH_SENT)
 		return M2M_E_PROTO_STATE;
 	if ((err = proto_challenge_decode(pkt, len, &ch)) != M2M_OK)
 		return err;
+	if ((err = proto_sha256(hs->hello, hs->hello_len, pkt, len, NULL, 0, k.th2)) != M2M_OK)
+		return err;
+	/* Before any ECDH: a replayed CHALLENGE costs one hash. */
+	if (answered(hs, k.th2, &hs->last))
+		return M2M_E_PROTO_ANSWERED;
 	err = proto_auth_layout(c->identity_len, data_len, cap, &c1_off, &c2_off, &total);
 	if (err != M2M_OK)
 		return err;
-	if ((err = proto_sha256(hs->hello, hs->hello_len, pkt, len, NULL, 0, th2)) != M2M_OK)
+	if ((err = same_data(hs, data, data_len)) != M2M_OK)
 		return err;
 	/* Decoded once for DH3 and DH2: one square root, not two. */
-	if ((err = proto_p256_decompress(ctx, ch.e_s, PROTO_POINT_LEN, e_s)) != M2M_OK)
-		return err;
-	out[0] = PROTO_VERSION;
-	out[1] = PROTO_AUTH;
-	memcpy(out + PROTO_HDR_LEN, ch.token, PROTO_TOKEN_LEN);
-	out[PROTO_HDR_LEN + PROTO_TOKEN_LEN] = (uint8_t)(c->identity_len + PROTO_TAG_LEN);
-	err = seal_identity(ctx, hs, c, &ch, e_s, th2, out + c1_off, prk1, th3);
+	if ((err = proto_p256_decompress(ctx, ch.e_s, PROTO_POINT_LEN, e_s)) == M2M_OK)
+		err = seal_auth(ctx, hs, c, &ch, e_s, &k, data, data_len, out, c1_off, c2_off);
+	if (err == M2M_OK) {
+		hs->last = hs->next;
+		hs->cand[hs->last] = k;
+		hs->next = (hs->next + 1) % PROTO_MOD_CANDIDATES;
+		if (hs->n_cand < PROTO_MOD_CANDIDATES)
+			hs->n_cand++;
+		hs->state = PROTO_MOD_AUTH_SENT;
+		*outlen = total;
+	}
+	proto_wipe(&k, sizeof(k));
+	return err;
+}
+
+/* Opens C3 with candidate k's K3. */
+static enum m2m_err
+open_welcome(struct proto_ctx *ctx, const struct proto_mod_cand *k, const uint8_t *pkt,
+    const struct proto_welcome *m, uint8_t *pt)
+{
+	struct sched_key k3;
+	enum m2m_err err;
+
+	err = proto_sched_expand(ctx, k->prk2, SCHED_LABEL_K3, k->th4, &k3);
 	if (err == M2M_OK)
-		err = seal_data(ctx, hs, c, e_s, prk1, th3, data, data_len, out + c2_off);
-	proto_wipe(prk1, sizeof(prk1));
-	if (err != M2M_OK)
-		return err;
-	proto_wipe(hs->e_m_priv, sizeof(hs->e_m_priv));
-	proto_wipe(hs->dh1, sizeof(hs->dh1));
-	*outlen = total;
-	hs->state = PROTO_MOD_AUTH_SENT;
-	return M2M_OK;
+		err = proto_aead_open(ctx, k3.key, k3.iv, pkt, PROTO_HDR_LEN + PROTO_SESSION_ID_LEN,
+		    m->c3, m->c3_len, pt);
+	proto_wipe(&k3, sizeof(k3));
+	return err;
 }
 
 enum m2m_err
@@ -192,23 +261,25 @@ proto_mod_welcome(struct proto_ctx *ctx, struct proto_mod_hs *hs, const uint8_t 
     size_t len, struct proto_session *s, uint8_t *pt, struct proto_welcome_pt *w)
 {
 	struct proto_welcome m;
-	struct sched_key k3;
-	size_t hdr = PROTO_HDR_LEN + PROTO_SESSION_ID_LEN;
+	const struct proto_mod_cand *k = NULL;
 	enum m2m_err err;
 
 	if (hs->state != PROTO_MOD_AUTH_SENT)
 		return M2M_E_PROTO_STATE;
 	if ((err = proto_welcome_decode(pkt, len, &m)) != M2M_OK)
 		return err;
-	err = proto_sched_expand(ctx, hs->prk2, SCHED_LABEL_K3, hs->th4, &k3);
-	if (err == M2M_OK)
-		err = proto_aead_open(ctx, k3.key, k3.iv, pkt, hdr, m.c3, m.c3_len, pt);
-	proto_wipe(&k3, sizeof(k3));
-	if (err != M2M_OK)
-		return err;
+	/* An AEAD open per candidate: cheap next to the ECDH of a CHALLENGE. */
+	for (unsigned i = 0; i < hs->n_cand && k == NULL; i++) {
+		if ((err = open_welcome(ctx, &hs->cand[i], pkt, &m, pt)) == M2M_OK)
+			k = &hs->cand[i];
+		else if (err != M2M_E_PROTO_DECRYPT)
+			return err;
+	}
+	if (k == NULL)
+		return M2M_E_PROTO_DECRYPT;
 	if ((err = proto_welcome_pt_decode(pt, m.c3_len - PROTO_TAG_LEN, w)) != M2M_OK)
 		return err;
-	err = proto_session_init(ctx, s, PROTO_ROLE_MODULE, m.session_id, hs->prk2, hs->th4);
+	err = proto_session_init(ctx, s, PROTO_ROLE_MODULE, m.session_id, k->prk2, k->th4);
 	if (err != M2M_OK)
 		return err;
 	proto_mod_hs_wipe(hs);

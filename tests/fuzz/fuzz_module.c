@@ -13,6 +13,7 @@ struct fmod {
 	struct proto_mod_hs hs;
 	struct proto_session s;
 	int established;
+	size_t dlen;		/* first data of the handshake: one for all its AUTHs */
 	uint8_t acks[PROTO_ACKS_MAX][PROTO_INSTR_ID_LEN];	/* to confirm next */
 	size_t n_acks;
 };
@@ -87,26 +88,37 @@ send_record(struct fmod *m, uint8_t op, uint8_t *out)
 	return n;
 }
 
+/* Every CHALLENGE of the handshake is answered, each into its own candidate;
+ * the same one again is not answered twice. */
 static size_t
 on_challenge(struct fmod *m, uint8_t op, const uint8_t *dg, size_t len, uint8_t *out)
 {
 	static uint8_t data[63 * 16];
-	size_t dlen = (size_t)(op >> FMOD_DATA_SHIFT) * 16, n = 0, i;
+	size_t n = 0, i;
+	unsigned before = m->hs.n_cand;
+	enum proto_mod_state st = m->hs.state;
 	struct proto_auth a;
 	enum m2m_err err;
 
-	for (i = 0; i < dlen; i++)
+	if (before == 0)
+		m->dlen = (size_t)(op >> FMOD_DATA_SHIFT) * 16;
+	for (i = 0; i < m->dlen; i++)
 		data[i] = (uint8_t)i;
-	err = proto_mod_challenge(m->ctx, &m->hs, &m->creds, dg, len, data, dlen, out,
+	err = proto_mod_challenge(m->ctx, &m->hs, &m->creds, dg, len, data, m->dlen, out,
 	    PROTO_DATAGRAM_MAX, &n);
 	if (err != M2M_OK) {
-		FUZZ_ASSERT(m->hs.state != PROTO_MOD_AUTH_SENT || err == M2M_E_PROTO_STATE);
+		FUZZ_ASSERT(m->hs.state == st && m->hs.n_cand == before);
+		FUZZ_ASSERT(err != M2M_E_PROTO_ANSWERED || m->hs.last < before);
 		return 0;
 	}
-	FUZZ_ASSERT(m->hs.state == PROTO_MOD_AUTH_SENT);
+	FUZZ_ASSERT(m->hs.state == PROTO_MOD_AUTH_SENT && (st == PROTO_MOD_HELLO_SENT ||
+	    st == PROTO_MOD_AUTH_SENT));
+	FUZZ_ASSERT(m->hs.n_cand == (before < PROTO_MOD_CANDIDATES ? before + 1 : before));
+	FUZZ_ASSERT(proto_mod_challenge(m->ctx, &m->hs, &m->creds, dg, len, data, m->dlen,
+	    out + n, PROTO_DATAGRAM_MAX - n, &i) == M2M_E_PROTO_ANSWERED);
 	FUZZ_ASSERT(proto_auth_decode(out, n, &a) == M2M_OK);
 	FUZZ_ASSERT(a.c1_len == m->creds.identity_len + PROTO_TAG_LEN &&
-	    a.c2_len == dlen + PROTO_TAG_LEN);
+	    a.c2_len == m->dlen + PROTO_TAG_LEN);
 	FUZZ_ASSERT(memcmp(a.token, dg + PROTO_HDR_LEN, PROTO_TOKEN_LEN) == 0);
 	/* The identity never leaves in clear (the token is the peer's bytes, echoed). */
 	FUZZ_ASSERT(memmem(out + PROTO_HDR_LEN + PROTO_TOKEN_LEN, n - PROTO_HDR_LEN -
@@ -120,10 +132,13 @@ on_welcome(struct fmod *m, uint8_t op, const uint8_t *dg, size_t len, uint8_t *o
 {
 	static uint8_t pt[PROTO_DATAGRAM_MAX];
 	struct proto_welcome_pt w;
+	enum proto_mod_state st = m->hs.state;
+	unsigned cands = m->hs.n_cand;
 	size_t i;
 
+	/* One that does not verify changes nothing: the real one may follow. */
 	if (proto_mod_welcome(m->ctx, &m->hs, dg, len, &m->s, pt, &w) != M2M_OK) {
-		FUZZ_ASSERT(m->hs.state != PROTO_MOD_ESTABLISHED || m->established);
+		FUZZ_ASSERT(m->hs.state == st && m->hs.n_cand == cands);
 		return 0;
 	}
 	FUZZ_ASSERT(m->hs.state == PROTO_MOD_ESTABLISHED);

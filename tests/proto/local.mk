@@ -5,15 +5,18 @@ libtestutil_a_CFLAGS = $(TEST_CFLAGS)
 PROTO_TEST_LDADD = libtestutil.a libm2mproto.a libm2mcommon.a $(TEST_LIBS) $(OPENSSL_LIBS)
 
 check_PROGRAMS += tests/proto/test_crypto tests/proto/test_handshake tests/proto/test_codec \
-	tests/proto/test_kat
+	tests/proto/test_kat tests/proto/test_forgery
 TESTS += tests/proto/test_crypto tests/proto/test_handshake tests/proto/test_codec \
-	tests/proto/test_kat
+	tests/proto/test_kat tests/proto/test_forgery
 tests_proto_test_crypto_SOURCES = tests/proto/test_crypto.c
 tests_proto_test_crypto_CFLAGS = $(TEST_CFLAGS)
 tests_proto_test_crypto_LDADD = $(PROTO_TEST_LDADD)
 tests_proto_test_handshake_SOURCES = tests/proto/test_handshake.c
 tests_proto_test_handshake_CFLAGS = $(TEST_CFLAGS)
 tests_proto_test_handshake_LDADD = $(PROTO_TEST_LDADD)
+tests_proto_test_forgery_SOURCES = tests/proto/test_forgery.c
+tests_proto_test_forgery_CFLAGS = $(TEST_CFLAGS)
+tests_proto_test_forgery_LDADD = $(PROTO_TEST_LDADD)
 tests_proto_test_codec_SOURCES = tests/proto/test_codec.c
 tests_proto_test_codec_CFLAGS = $(TEST_CFLAGS)
 tests_proto_test_codec_LDADD = $(PROTO_TEST_LDADD)

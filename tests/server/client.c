@@ -114,43 +114,66 @@ cli_recv(struct cli *c, uint8_t *buf, size_t cap, size_t *len)
 	return M2M_OK;
 }
 
+/* Answers a CHALLENGE or a RETRY (an AUTH or a HELLO in out); *type says
+ * which it was. */
+static enum m2m_err
+answer(struct cli *c, const uint8_t *in, size_t m, uint8_t *out, size_t *n, uint8_t *type)
+{
+	enum m2m_err err;
+
+	if ((err = proto_peek(in, m, type)) != M2M_OK)
+		return err;
+	if (*type == PROTO_RETRY)
+		return proto_mod_retry(c->ctx, &c->hs, &c->cr, in, m, out, PROTO_DATAGRAM_MAX, n);
+	if (*type != PROTO_CHALLENGE)
+		return M2M_E_PROTO_TYPE;
+	return proto_mod_challenge(c->ctx, &c->hs, &c->cr, in, m, c->data, c->data_len, out,
+	    PROTO_DATAGRAM_MAX, n);
+}
+
 enum m2m_err
 cli_hello(struct cli *c, const uint8_t *data, size_t len, uint8_t *auth, size_t *auth_len)
 {
 	uint8_t out[PROTO_DATAGRAM_MAX], in[PROTO_DATAGRAM_MAX];
 	size_t n, m;
+	int retries = 0;
 	uint8_t type;
 	enum m2m_err err;
 
-	if ((err = proto_mod_hello(c->ctx, &c->hs, &c->cr, out, sizeof(out), &n)) != M2M_OK)
+	if (len > sizeof(c->data))
+		return M2M_E_INVALID_ARG;
+	if (len > 0)
+		memcpy(c->data, data, len);
+	c->data_len = len;
+	if ((err = proto_mod_hello(c->ctx, &c->hs, &c->cr, out, sizeof(out), &n)) != M2M_OK ||
+	    (err = cli_send(c, out, n)) != M2M_OK)
 		return err;
-	for (int round = 0; round < 3; round++) {
-		if ((err = cli_send(c, out, n)) != M2M_OK ||
-		    (err = cli_recv(c, in, sizeof(in), &m)) != M2M_OK ||
-		    (err = proto_peek(in, m, &type)) != M2M_OK)
+	for (int round = 0; round < 64 && retries < 3; round++) {
+		if ((err = cli_recv(c, in, sizeof(in), &m)) != M2M_OK)
 			return err;
-		if (type == PROTO_CHALLENGE)
-			return proto_mod_challenge(c->ctx, &c->hs, &c->cr, in, m, data, len, auth,
-			    PROTO_DATAGRAM_MAX, auth_len);
-		if (type != PROTO_RETRY)
-			return M2M_E_PROTO_TYPE;
-		if ((err = proto_mod_retry(c->ctx, &c->hs, &c->cr, in, m, out, sizeof(out), &n)) != M2M_OK)
+		if (answer(c, in, m, out, &n, &type) != M2M_OK)
+			continue;
+		if (type == PROTO_CHALLENGE) {
+			memcpy(auth, out, n);
+			*auth_len = n;
+			return M2M_OK;
+		}
+		retries++;	/* a RETRY: out is the HELLO with the cookie */
+		if ((err = cli_send(c, out, n)) != M2M_OK)
 			return err;
 	}
 	return M2M_E_PROTO_COOKIE;
 }
 
-enum m2m_err
-cli_auth(struct cli *c, const uint8_t *auth, size_t auth_len)
+/* A WELCOME that verifies: the pseudonym and instructions it carries. */
+static enum m2m_err
+welcome(struct cli *c, const uint8_t *in, size_t m)
 {
-	uint8_t in[PROTO_DATAGRAM_MAX], pt[PROTO_DATAGRAM_MAX];
+	uint8_t pt[PROTO_DATAGRAM_MAX];
 	struct proto_welcome_pt w;
-	size_t m;
 	enum m2m_err err;
 
-	if ((err = cli_send(c, auth, auth_len)) != M2M_OK ||
-	    (err = cli_recv(c, in, sizeof(in), &m)) != M2M_OK ||
-	    (err = proto_mod_welcome(c->ctx, &c->hs, in, m, &c->s, pt, &w)) != M2M_OK)
+	if ((err = proto_mod_welcome(c->ctx, &c->hs, in, m, &c->s, pt, &w)) != M2M_OK)
 		return err;
 	memcpy(c->cr.pseudonym, w.pseudonym, w.pseudonym_len);
 	c->cr.pseudonym_len = w.pseudonym_len;
@@ -158,6 +181,31 @@ cli_auth(struct cli *c, const uint8_t *auth, size_t auth_len)
 	for (size_t i = 0; i < w.n_instr && c->n_instr < PROTO_INSTR_MAX; i++)
 		memcpy(c->instr_ids[c->n_instr++], w.instr[i].id, PROTO_INSTR_ID_LEN);
 	return M2M_OK;
+}
+
+enum m2m_err
+cli_auth(struct cli *c, const uint8_t *auth, size_t auth_len)
+{
+	uint8_t in[PROTO_DATAGRAM_MAX], out[PROTO_DATAGRAM_MAX];
+	size_t m, n;
+	uint8_t type;
+	enum m2m_err err;
+
+	if ((err = cli_send(c, auth, auth_len)) != M2M_OK)
+		return err;
+	for (int round = 0; round < 64; round++) {
+		if ((err = cli_recv(c, in, sizeof(in), &m)) != M2M_OK)
+			return err;
+		if (proto_peek(in, m, &type) != M2M_OK)
+			continue;
+		if (type == PROTO_WELCOME && welcome(c, in, m) == M2M_OK)
+			return M2M_OK;
+		/* A RETRY too: the CHALLENGE answered first may have been forged. */
+		if ((type == PROTO_CHALLENGE || type == PROTO_RETRY) &&
+		    answer(c, in, m, out, &n, &type) == M2M_OK && (err = cli_send(c, out, n)) != M2M_OK)
+			return err;
+	}
+	return M2M_E_PROTO_STATE;
 }
 
 enum m2m_err

@@ -21,6 +21,8 @@ struct cli {
 	uint8_t instr_ids[PROTO_INSTR_MAX][PROTO_INSTR_ID_LEN];
 	size_t n_instr;				/* received, to confirm in the next DATA */
 	uint8_t status;				/* of the last WELCOME */
+	uint8_t data[PROTO_DATAGRAM_MAX];	/* the first data, for every CHALLENGE */
+	size_t data_len;
 };
 
 /* Reads module `index` (0-based) of a credentials file. */
@@ -33,11 +35,14 @@ enum m2m_err cli_send(struct cli *c, const uint8_t *buf, size_t len);
 /* M2M_E_IO on timeout. */
 enum m2m_err cli_recv(struct cli *c, uint8_t *buf, size_t cap, size_t *len);
 
-/* HELLO (answering RETRY) until a CHALLENGE arrives; writes the AUTH. */
+/* HELLO (answering RETRY) until a CHALLENGE arrives; writes the AUTH.
+ * Other datagrams are ignored. */
 enum m2m_err cli_hello(struct cli *c, const uint8_t *data, size_t len, uint8_t *auth,
     size_t *auth_len);
-/* Sends the AUTH and takes the WELCOME: the session is up, the pseudonym
- * replaced. */
+/* Sends the AUTH and waits for a WELCOME that verifies: the session is up,
+ * the pseudonym replaced. As a module must, it answers every other
+ * CHALLENGE (one may be the server's when the first was forged) and RETRY,
+ * and ignores WELCOMEs that do not verify; each datagram restarts the wait. */
 enum m2m_err cli_auth(struct cli *c, const uint8_t *auth, size_t auth_len);
 enum m2m_err cli_handshake(struct cli *c, const uint8_t *data, size_t len);
 /* DATA (confirming instructions received so far), waits for its DATA_ACK.

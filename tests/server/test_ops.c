@@ -26,7 +26,7 @@ Test(ops, second_m2md_on_the_same_address_refuses_to_start)
 	    st_write("second.conf", conf));
 	cr_assert_eq(st_capture(cmd, out, sizeof(out)), 1, "exit status 1; output:\n%s", out);
 	cr_assert_not_null(strstr(out, "another process already serves"), "%s", out);
-	st_client(&c, 27, st_port());
+	st_client(&c, 26, st_port());
 	cr_assert_eq(cli_handshake(&c, NULL, 0), M2M_OK, "the first m2md still serves");
 	cli_close(&c);
 }

@@ -2,7 +2,7 @@
  * protocol core on a UDP socket in a thread, with software ECDH for the
  * HSM, pseudonym rotation (current and previous accepted), RETRY cookies,
  * cached WELCOME for a repeated AUTH, a new DATA_ACK for a repeated DATA,
- * and deterministic datagram loss. */
+ * deterministic datagram loss, and forgeries racing its answers. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -26,6 +26,7 @@
 struct hs_entry {
 	struct proto_srv_hs hs;
 	int live;
+	int auth_dropped;		/* cfg.drop_first_auth: done */
 	uint8_t auth[PROTO_DATAGRAM_MAX], welcome[PROTO_DATAGRAM_MAX];
 	size_t auth_len, welcome_len;
 };
@@ -45,6 +46,7 @@ struct st_resp {
 	struct proto_ctx *ctx;
 	uint8_t server_priv[PROTO_SCALAR_LEN];
 	struct proto_srv_key key;
+	struct proto_srv_key forger_key;	/* cfg.forge: not the pinned key */
 	struct rmod *mods;
 	size_t n;
 	pthread_mutex_t mu;		/* pseudonyms, read by the test */
@@ -67,6 +69,39 @@ reply(struct st_resp *r, const uint8_t *buf, size_t len)
 		return;
 	}
 	sendto(r->fd, buf, len, 0, (struct sockaddr *)&r->from, r->fromlen);
+}
+
+/* cfg.forge: what an attacker who saw the HELLO sends ahead of the real
+ * CHALLENGE. The module cannot tell these CHALLENGEs from the real one. */
+static void
+forge_challenges(struct st_resp *r, const uint8_t *hello, size_t len, unsigned n)
+{
+	struct proto_srv_hs hs;
+	uint8_t out[PROTO_DATAGRAM_MAX];
+	size_t olen;
+
+	for (unsigned i = 0; i < n; i++) {
+		CHECK(proto_srv_hello(r->ctx, &r->forger_key, 1, 0, hello, len, &hs, out,
+		    sizeof(out), &olen));
+		proto_wipe(&hs, sizeof(hs));
+		INC(forged);
+		reply(r, out, olen);
+	}
+}
+
+/* cfg.forge: WELCOMEs that do not verify, a bit of the real one flipped. */
+static void
+forge_welcomes(struct st_resp *r, const uint8_t *welcome, size_t len)
+{
+	uint8_t out[PROTO_DATAGRAM_MAX];
+
+	for (unsigned i = 0; i < r->cfg.forge; i++) {
+		memcpy(out, welcome, len);
+		out[PROTO_HDR_LEN + PROTO_SESSION_ID_LEN + i % (len - PROTO_HDR_LEN -
+		    PROTO_SESSION_ID_LEN)] ^= 0x80;
+		INC(forged);
+		reply(r, out, len);
+	}
 }
 
 static void
@@ -105,7 +140,9 @@ on_hello(struct st_resp *r, const uint8_t *buf, size_t len)
 	}
 	e->live = 1;
 	INC(challenges);
+	forge_challenges(r, buf, len, r->cfg.forge);
 	reply(r, out, olen);
+	forge_challenges(r, buf, len, r->cfg.forge_after);
 }
 
 static struct rmod *
@@ -169,6 +206,11 @@ on_auth(struct st_resp *r, const uint8_t *buf, size_t len)
 		INC(rejected);
 		return;
 	}
+	if (r->cfg.drop_first_auth && !e->auth_dropped) {
+		e->auth_dropped = 1;	/* the module must resend it */
+		INC(dropped);
+		return;
+	}
 	if (e->hs.state == PROTO_SRV_HS_DONE) {
 		/* The module did not get our WELCOME: the same answer again. */
 		if (e->auth_len == len && memcmp(e->auth, buf, len) == 0) {
@@ -204,6 +246,7 @@ on_auth(struct st_resp *r, const uint8_t *buf, size_t len)
 	memcpy(e->auth, buf, len);
 	e->auth_len = len;
 	INC(welcomes);
+	forge_welcomes(r, e->welcome, e->welcome_len);
 	reply(r, e->welcome, e->welcome_len);
 }
 
@@ -318,6 +361,7 @@ struct st_resp *
 st_resp_start(const struct st_enrolled *e, const struct st_resp_cfg *cfg)
 {
 	struct st_resp *r = calloc(1, sizeof(*r));
+	uint8_t priv[PROTO_SCALAR_LEN];
 
 	cr_assert_not_null(r);
 	r->cfg = *cfg;
@@ -328,6 +372,10 @@ st_resp_start(const struct st_enrolled *e, const struct st_resp_cfg *cfg)
 	cr_assert_eq(proto_ctx_new(&r->ctx, NULL), M2M_OK);
 	memcpy(r->server_priv, e->server_priv, PROTO_SCALAR_LEN);
 	r->key = e->key;
+	/* The forger's key: it does not know s, its private half is dropped. */
+	memcpy(r->forger_key.key_id, e->key.key_id, PROTO_KEY_ID_LEN);
+	cr_assert_eq(proto_p256_keygen(r->ctx, priv, r->forger_key.pub), M2M_OK);
+	proto_wipe(priv, sizeof(priv));
 	r->n = e->n;
 	cr_assert_not_null(r->mods = calloc(e->n, sizeof(*r->mods)));
 	for (size_t i = 0; i < e->n; i++) {

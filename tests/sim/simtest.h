@@ -44,11 +44,18 @@ struct st_resp_cfg {
 	unsigned drop_out_every;	/* drop every Nth datagram to send */
 	int instructions;		/* one instruction in every WELCOME */
 	int corrupt_welcome;		/* flip a bit of every WELCOME's ciphertext */
+	/* An attacker spoofing the server: this many forged CHALLENGEs (valid
+	 * E_s, random token, under a key that is not the pinned one) and
+	 * WELCOMEs that do not verify, ahead of every CHALLENGE and WELCOME. */
+	unsigned forge;
+	unsigned forge_after;		/* and this many right after the real CHALLENGE */
+	int drop_first_auth;		/* drop the first AUTH for each real CHALLENGE */
 };
 struct st_resp_counts {
 	_Atomic uint64_t hellos, retries, challenges, welcomes, welcome_resends;
 	_Atomic uint64_t data_again;	/* DATA resent after a lost DATA_ACK, answered again */
 	_Atomic uint64_t data, instr_sent, instr_acked, rejected, dropped, failures;
+	_Atomic uint64_t forged;	/* datagrams forged (cfg.forge) */
 };
 struct st_resp;
 /* Serves the modules of e (the responder keeps their pseudonyms: the

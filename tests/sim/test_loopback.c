@@ -276,17 +276,51 @@ Test(loopback, text_report_and_progress)
 
 /* A WELCOME that does not verify is an error of its own kind; the module
  * starts over with a fresh handshake. */
+/* A WELCOME that does not verify is ignored (it may be forged); when the
+ * handshake then times out it counts as welcome_invalid, not timeout. */
 Test(loopback, invalid_welcome_is_counted)
 {
 	json_object *j;
 
 	serve((struct st_resp_cfg){ .family = AF_INET, .corrupt_welcome = 1 });
-	j = SIM(1, "--concurrency", "2", "--count", "10", "--data", "1");
+	j = SIM(1, "--concurrency", "2", "--count", "10", "--data", "1", "--retries", "1");
 	cr_assert_eq(num(j, "handshakes", "ok"), 0);
 	cr_assert_eq(num(j, "handshakes", "started"), 10);
 	cr_assert_eq(num(j, "errors", "welcome_invalid"), 10);
 	cr_assert_eq(num(j, "errors", "total"), 10);
 	cr_assert_eq(num(j, "data", "sent"), 0);
+	json_object_put(j);
+}
+
+/* An attacker spoofing the server races every answer: more forged
+ * CHALLENGEs than the module keeps, the real one, two more forged ones,
+ * and forged WELCOMEs ahead of the real one. The real AUTH is lost the
+ * first time, so a timeout must resend every AUTH kept, not the last one.
+ * m2m-sim answers every CHALLENGE, ignores the bad WELCOMEs, and every
+ * handshake completes (doc/protocol.md 10.1). */
+Test(loopback, forged_challenges_and_welcomes_do_not_end_handshakes)
+{
+	const unsigned before = PROTO_MOD_CANDIDATES + 1, after = PROTO_MOD_CANDIDATES - 2;
+	struct st_resp_counts *c;
+	json_object *j;
+
+	serve((struct st_resp_cfg){ .family = AF_INET, .forge = before, .forge_after = after,
+	    .drop_first_auth = 1, .retry_every = 4 });
+	j = SIM(0, "--concurrency", "4", "--count", "60", "--data", "1", "--timeout", "100",
+	    "--retries", "3");
+	log_figures("forged", j);
+	c = st_resp_counts(resp);
+	cr_assert_eq(num(j, "errors", "total"), 0);
+	cr_assert_eq(num(j, "handshakes", "ok"), 60);
+	cr_assert_eq(num(j, "data", "ok"), 60);
+	cr_assert_eq(c->forged, 60 * (2 * before + after));
+	cr_assert_eq(c->dropped, 60, "each real AUTH lost once");
+	cr_assert_geq(num(j, "retransmissions", NULL), 60);
+	/* The AUTHs answering forgeries reached the responder and were refused. */
+	cr_assert_geq(c->rejected, 60 * (before + after));
+	cr_assert_geq(num(j, "ignored_datagrams", NULL), 60 * before);
+	cr_assert_eq(c->failures, 0);
+	expect_saved_pseudonyms();
 	json_object_put(j);
 }
 
