@@ -14,7 +14,8 @@ FAULT_LIBS = libtestclient.a libm2mdb.a libm2mproto.a libm2mcommon.a \
 	$(TEST_LIBS) $(LIBPQ_LIBS) $(OPENSSL_LIBS) -lpthread
 # They load the shim into m2md and run m2md, m2mctl and m2m-sim (built by all).
 $(FAULT_TESTS): tests/hsm/m2mshim.la
-tests_faults_test_faults_SOURCES = tests/faults/test_faults.c $(FAULT_COMMON)
+tests_faults_test_faults_SOURCES = tests/faults/test_faults.c tests/faults/test_token.c \
+	$(FAULT_COMMON)
 tests_faults_test_faults_CFLAGS = $(TEST_CFLAGS)
 tests_faults_test_faults_LDADD = $(FAULT_LIBS)
 tests_faults_test_abuse_SOURCES = tests/faults/test_abuse.c $(FAULT_COMMON)

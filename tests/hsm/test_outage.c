@@ -1,0 +1,179 @@
+/* The pool through a real token outage: SoftHSM2's token directory taken
+ * away for 2 s under load and given back. SoftHSM2 then fails every new
+ * session until C_Initialize runs again, so only a re-opened module heals;
+ * the pool must notice, refuse requests at once meanwhile, log the loss and
+ * the return once each, and serve again without a new hsm_open. Recovery
+ * time and the requests refused are printed. */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "tests/hsm/drv.h"
+
+#define LOADERS		4
+
+static struct tok t;
+static struct hsm *h;
+static struct hsm_key_info key;
+
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned warnings, infos;
+
+static void
+on_log(void *arg, enum hsm_log_level level, const char *msg)
+{
+	(void)arg;
+	pthread_mutex_lock(&log_mu);
+	warnings += level == HSM_LOG_WARN;
+	infos += level == HSM_LOG_INFO;
+	pthread_mutex_unlock(&log_mu);
+	cr_log_info("pool log: %s", msg);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The one token's own directory inside the token directory. */
+static void
+token_path(char *out, size_t len)
+{
+	struct dirent *e;
+	struct stat st;
+	DIR *d = opendir(t.dir);
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(out, len, "%s/%.200s", t.dir, e->d_name) >= len)
+			continue;
+		if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+			n++;
+		else
+			out[0] = '\0';
+		if (n == 1 && out[0] != '\0')
+			break;
+	}
+	closedir(d);
+	cr_assert_eq(n, 1, "one token directory in %s", t.dir);
+}
+
+/* Requesters that keep derives going through the outage: every secret
+ * served must be right, whatever state the module is in. */
+static struct {
+	struct drv d[LOADERS];
+	atomic_int stop;
+	atomic_uint ok, failed, refused, wrong;
+} load;
+
+static void *
+loader(void *arg)
+{
+	struct drv *d = arg;
+
+	while (!atomic_load(&load.stop)) {
+		drv_run(d, 20, 8);
+		atomic_fetch_add(&load.ok, d->ok);
+		atomic_fetch_add(&load.failed, d->failed);
+		atomic_fetch_add(&load.refused, d->refused);
+		atomic_fetch_add(&load.wrong, d->wrong);
+		if (d->failed > 0)
+			usleep(2000);
+	}
+	return NULL;
+}
+
+/* Seconds until a round of 16 derives all succeed, at most limit. */
+static double
+until_served(struct drv *d, double limit)
+{
+	double t0 = now();
+
+	while (now() - t0 < limit) {
+		drv_run(d, 16, 8);
+		if (d->ok == 16)
+			return now() - t0;
+		usleep(20000);
+	}
+	return -1;
+}
+
+Test(hsm_outage, token_directory_away_2s_heals_without_reopening_by_hand, .timeout = 60)
+{
+	char tokdir[256], away[300], err[HSM_DETAIL_LEN] = "";
+	struct hsm_pool *p = NULL;
+	struct hsm_pool_stats st;
+	pthread_t tid[LOADERS];
+	struct drv probe;
+	unsigned warn_before, ok_before;
+	double heal;
+
+	tok_create(&t, "m2m", 0);
+	cr_assert_eq(hsm_open(&h, &t.cfg, err, sizeof(err)), M2M_OK, "%s", err);
+	cr_assert_eq(hsm_keygen(h, "server", NULL, 0, &key, err, sizeof(err)), M2M_OK, "%s", err);
+	cr_assert_eq(hsm_pool_new(h, 2, 64, on_log, NULL, &p, err, sizeof(err)), M2M_OK, "%s",
+	    err);
+	drv_init(&probe, p, key.key_id, key.pub);
+	cr_assert_geq(until_served(&probe, 5), 0, "served before the outage");
+	for (int i = 0; i < LOADERS; i++) {
+		drv_init(&load.d[i], p, key.key_id, key.pub);
+		cr_assert(pthread_create(&tid[i], NULL, loader, &load.d[i]) == 0);
+	}
+	usleep(300000);
+	ok_before = atomic_load(&load.ok);
+	cr_assert_gt(ok_before, 0);
+
+	token_path(tokdir, sizeof(tokdir));
+	/* Out of the token directory: SoftHSM2 finds a token in any of its
+	 * subdirectories, whatever the name. */
+	snprintf(away, sizeof(away), "%s.away", t.dir);
+	pthread_mutex_lock(&log_mu);
+	warn_before = warnings;
+	pthread_mutex_unlock(&log_mu);
+	cr_assert_eq(rename(tokdir, away), 0);
+	sleep(2);
+	hsm_pool_stats(p, &st);
+	cr_assert_eq(st.token_ok, 0, "the pool noticed the token is gone");
+	cr_assert_gt(atomic_load(&load.failed), 0, "requests failed during the outage");
+	cr_assert_gt(st.rejected_down, 0, "refused at once, not queued");
+	cr_assert_eq(rename(away, tokdir), 0);
+
+	heal = until_served(&probe, 10);
+	atomic_store(&load.stop, 1);
+	for (int i = 0; i < LOADERS; i++)
+		pthread_join(tid[i], NULL);
+	hsm_pool_stats(p, &st);
+	printf("token directory away 2 s: served again %.2f s after it came back; %u derives "
+	    "failed (%u refused at submit), %llu re-open attempts failed, %llu succeeded, "
+	    "%u warnings logged\n", heal, atomic_load(&load.failed), atomic_load(&load.refused),
+	    (unsigned long long)st.reopen_failures, (unsigned long long)st.reopens,
+	    warnings - warn_before);
+	cr_assert_geq(heal, 0, "served again within 10 s of the token's return, same hsm");
+	cr_assert_eq(atomic_load(&load.wrong), 0, "no wrong secret, before, during or after");
+	cr_assert_eq(st.token_ok, 1);
+	cr_assert_geq(st.reopens, 1);
+	cr_assert_eq(st.token_lost, 1, "one outage, seen as one");
+	cr_assert_eq(st.queue_depth, 0);
+	pthread_mutex_lock(&log_mu);
+	cr_assert_leq(warnings - warn_before, 2, "the loss logged once (and at most one change "
+	    "of reason), not once per failed request: %u", warnings - warn_before);
+	cr_assert_eq(infos, 1, "the return logged once");
+	pthread_mutex_unlock(&log_mu);
+	hsm_pool_free(p);
+	hsm_close(h);
+	tok_destroy(&t);
+}
