@@ -1,7 +1,8 @@
 # tests/faults: m2md under faults and abuse, end to end on a real SoftHSM2
 # token (behind the test PKCS#11 module where the HSM must misbehave) and a
 # throwaway PostgreSQL (tests/db/with-pg): PostgreSQL restarted under load,
-# HSM failures and latency, HELLO floods from many loopback sources, junk
+# HSM failures and latency, the real token's directory taken away and
+# given back (test_token.c), HELLO floods from many loopback sources, junk
 # datagrams, a module that keeps failing authentication. check-sql checks
 # that every SQL statement the server sends is a prepared one.
 FAULT_TESTS = tests/faults/test_faults tests/faults/test_abuse

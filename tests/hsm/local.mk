@@ -1,6 +1,7 @@
 # tests/hsm: HSM layer tests on a real SoftHSM2 token made in a temporary
 # directory, and the test PKCS#11 module (shim) that forwards to SoftHSM2
-# with injected latency and failures. Built by make check, never installed.
+# with injected latency and failures; test_outage takes the real token's
+# directory away. Built by make check, never installed.
 # See hsm/local.mk: m2mctl's hsm subcommands, here for the include order.
 m2mctl_SOURCES += $(HSM_CTL_SOURCES)
 
