@@ -58,8 +58,10 @@ void *hsm_pool_worker(void *arg);
 /* A worker's session is gone and a fresh one failed too: the token is
  * lost. Logs once per outage; a waiting worker starts re-opening at once.
  * gen: h->gen the failure happened in; a failure from before the last
- * re-open is old news and ignored. */
-void hsm_pool_token_lost(struct hsm_pool *p, uint64_t gen, const char *cause);
+ * re-open is old news and ignored. first: how the old session failed
+ * ("" if there was none), then: how the fresh one did. */
+void hsm_pool_token_lost(struct hsm_pool *p, uint64_t gen, const char *first,
+    const char *then);
 /* One attempt to re-open the module, by the worker that took the turn. */
 void hsm_pool_reopen(struct hsm_pool *p);
 /* Hands a finished request to its client's loop. */

@@ -15,13 +15,14 @@
 #define REOPEN_MAX_NS	(5000 * 1000000ull)
 
 void
-hsm_pool_token_lost(struct hsm_pool *p, uint64_t gen, const char *cause)
+hsm_pool_token_lost(struct hsm_pool *p, uint64_t gen, const char *first, const char *then)
 {
-	int first;
+	const char *cause = first[0] != '\0' ? first : then;
+	int lost;
 
 	pthread_mutex_lock(&p->mu);
-	first = !p->down && gen >= p->gen;
-	if (first) {
+	lost = !p->down && gen >= p->gen;
+	if (lost) {
 		p->down = 1;
 		p->st.token_ok = 0;
 		p->st.token_lost++;
@@ -33,9 +34,11 @@ hsm_pool_token_lost(struct hsm_pool *p, uint64_t gen, const char *cause)
 		pthread_cond_broadcast(&p->cv);
 	}
 	pthread_mutex_unlock(&p->mu);
-	if (first)
-		hsm_pool_logf(p, HSM_LOG_WARN, "token %s lost: %s; refusing requests while the "
-		    "module is re-opened (retried every 0.1 s, growing to 5 s)", p->name, cause);
+	if (lost)
+		hsm_pool_logf(p, HSM_LOG_WARN, "token %s lost: %s%s%s; refusing requests while "
+		    "the module is re-opened (retried every 0.1 s, growing to 5 s)", p->name, cause,
+		    first[0] != '\0' ? ", and on a fresh session: " : "",
+		    first[0] != '\0' ? then : "");
 }
 
 /* Under mu. Jitter: several nodes on one HSM do not retry in step. */

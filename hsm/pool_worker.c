@@ -20,6 +20,7 @@ struct worker {
 	struct hsm_sess ss;
 	uint64_t gen;			/* h->gen the session was opened in */
 	int had_session;
+	char first[HSM_REQ_DETAIL];	/* how the old session failed, if it did */
 };
 
 /* Under h->use. A session from before a re-open died with the module: its
@@ -64,6 +65,7 @@ derive(struct worker *w, struct hsm_req *r)
 	CK_RV rv;
 
 	forget_stale(w);
+	w->first[0] = '\0';
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (!ensure_session(w, r)) {
 			count(w->p, &w->p->st.token_failures);
@@ -75,6 +77,8 @@ derive(struct worker *w, struct hsm_req *r)
 			return 0;
 		hsm_sess_close(w->p->h, &w->ss);
 		count(w->p, &w->p->st.token_failures);
+		if (attempt == 0)
+			hsm_detail(w->first, sizeof(w->first), "%s", r->detail);
 	}
 	return 1;
 }
@@ -92,7 +96,7 @@ serve(struct worker *w, struct hsm_req *r)
 	pthread_rwlock_unlock(&h->use);
 	if (lost) {
 		r->err = M2M_E_HSM_TOKEN_FAILED;
-		hsm_pool_token_lost(w->p, gen, r->detail);
+		hsm_pool_token_lost(w->p, gen, w->first, r->detail);
 	}
 }
 
