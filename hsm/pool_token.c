@@ -55,6 +55,16 @@ backoff(struct hsm_pool *p)
 	    (uint64_t)rand_r(&p->jitter) % (half_us + 1) * 1000;
 }
 
+/* A failed attempt is news when its reason changed, or when it needs a
+ * person from the start: a PIN that will not be tried again. */
+static int
+news(enum m2m_err prev, enum m2m_err e)
+{
+	if (prev == e)
+		return 0;
+	return prev != M2M_OK || e == M2M_E_HSM_PIN_WRONG || e == M2M_E_HSM_PIN_LOCKED;
+}
+
 void
 hsm_pool_reopen(struct hsm_pool *p)
 {
@@ -85,7 +95,7 @@ hsm_pool_reopen(struct hsm_pool *p)
 		hsm_pool_logf(p, HSM_LOG_INFO, "token %s is back after %.1f s (module re-opened, "
 		    "attempt %u): serving again", p->name, secs, n);
 	else
-		hsm_pool_logf(p, prev != M2M_OK && prev != e ? HSM_LOG_WARN : HSM_LOG_DEBUG,
+		hsm_pool_logf(p, news(prev, e) ? HSM_LOG_WARN : HSM_LOG_DEBUG,
 		    "token %s still lost after %.1f s: re-open attempt %u: %s", p->name, secs,
 		    n, why);
 }

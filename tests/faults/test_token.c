@@ -133,7 +133,7 @@ time_to_heal(void)
 Test(faults, token_directory_away_2s_heals_without_restart, .timeout = 90)
 {
 	char dir[1024], away[1100], log[600];
-	double heal, up_during, lost, reopens;
+	double heal, up_during, lost, reopens, refused;
 	long warn0, warn;
 	pid_t pid;
 	int mport;
@@ -154,12 +154,14 @@ Test(faults, token_directory_away_2s_heals_without_restart, .timeout = 90)
 	heal = time_to_heal();
 	lost = st_metric(mport, "m2md_hsm_token_lost_total", NULL);
 	reopens = st_metric(mport, "m2md_hsm_reopens_total", NULL);
+	refused = st_metric(mport, "m2md_hsm_rejected_down_total", NULL);
 	warn = warning_lines(log) - warn0;
 	printf("token directory away 2 s: %u handshakes failed, %u succeeded during it; first "
 	    "success %.2f s after the token came back (bound %.0f s); %ld warning lines during "
 	    "and after it; m2md_hsm_up during: %g, m2md_hsm_token_lost_total %g, "
-	    "m2md_hsm_reopens_total %g\n", atomic_load(&load.failed), atomic_load(&load.ok), heal,
-	    TOK_HEAL_BOUND, warn, up_during, lost, reopens);
+	    "m2md_hsm_reopens_total %g, m2md_hsm_rejected_down_total %g\n",
+	    atomic_load(&load.failed), atomic_load(&load.ok), heal, TOK_HEAL_BOUND, warn,
+	    up_during, lost, reopens, refused);
 	print_hsm_log(log);
 	cr_assert_gt(atomic_load(&load.failed), TOK_WARN_BOUND, "handshakes failed while the "
 	    "token was away (more than the warnings allowed, so the bound means something)");
@@ -171,6 +173,7 @@ Test(faults, token_directory_away_2s_heals_without_restart, .timeout = 90)
 	cr_assert_eq(st_metric(mport, "m2md_hsm_up", NULL), 1);
 	cr_assert_eq(lost, 1, "one outage, counted once");
 	cr_assert_geq(reopens, 1, "the module was re-opened");
+	cr_assert_gt(refused, 0, "refused at once while lost, not queued");
 	cr_assert_leq(warn, TOK_WARN_BOUND, "%ld warning lines for %u failed handshakes", warn,
 	    atomic_load(&load.failed));
 	cr_assert(ft_alive(pid), "the same m2md process all along");

@@ -2,8 +2,9 @@
  * away for 2 s under load and given back. SoftHSM2 then fails every new
  * session until C_Initialize runs again, so only a re-opened module heals;
  * the pool must notice, refuse requests at once meanwhile, log the loss and
- * the return once each, and serve again without a new hsm_open. Recovery
- * time and the requests refused are printed. */
+ * the return once each, and serve again without a new hsm_open. A re-open
+ * that meets a wrong PIN tries it once and never again. Recovery time and
+ * the requests refused are printed. */
 #include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,6 +26,7 @@ static struct hsm_key_info key;
 
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned warnings, infos;
+static char last_warning[512];
 
 static void
 on_log(void *arg, enum hsm_log_level level, const char *msg)
@@ -33,6 +35,8 @@ on_log(void *arg, enum hsm_log_level level, const char *msg)
 	pthread_mutex_lock(&log_mu);
 	warnings += level == HSM_LOG_WARN;
 	infos += level == HSM_LOG_INFO;
+	if (level == HSM_LOG_WARN)
+		snprintf(last_warning, sizeof(last_warning), "%s", msg);
 	pthread_mutex_unlock(&log_mu);
 	cr_log_info("pool log: %s", msg);
 }
@@ -97,6 +101,20 @@ loader(void *arg)
 	return NULL;
 }
 
+static void
+loaders(struct hsm_pool *p, pthread_t tid[LOADERS], int start)
+{
+	atomic_store(&load.stop, !start);
+	for (int i = 0; i < LOADERS; i++) {
+		if (start) {
+			drv_init(&load.d[i], p, key.key_id, key.pub);
+			cr_assert(pthread_create(&tid[i], NULL, loader, &load.d[i]) == 0);
+		} else {
+			pthread_join(tid[i], NULL);
+		}
+	}
+}
+
 /* Seconds until a round of 16 derives all succeed, at most limit. */
 static double
 until_served(struct drv *d, double limit)
@@ -112,50 +130,72 @@ until_served(struct drv *d, double limit)
 	return -1;
 }
 
+/* A fresh token with a key, opened (through the shim if via_shim, which
+ * counts logins), and a pool of 2 threads on it. */
+static struct hsm_pool *
+start(int via_shim)
+{
+	char err[HSM_DETAIL_LEN] = "";
+	struct hsm_pool *p = NULL;
+
+	tok_create(&t, "m2m", via_shim);
+	cr_assert_eq(hsm_open(&h, &t.cfg, err, sizeof(err)), M2M_OK, "%s", err);
+	cr_assert_eq(hsm_keygen(h, "server", NULL, 0, &key, err, sizeof(err)), M2M_OK, "%s", err);
+	cr_assert_eq(hsm_pool_new(h, 2, 64, on_log, NULL, &p, err, sizeof(err)), M2M_OK, "%s",
+	    err);
+	return p;
+}
+
+static void
+stop(struct hsm_pool *p)
+{
+	hsm_pool_free(p);
+	hsm_close(h);
+	tok_destroy(&t);
+}
+
+/* Out of the token directory: SoftHSM2 finds a token in any of its
+ * subdirectories, whatever the name. */
+static void
+token_move(char *tokdir, size_t len, char *away, size_t alen, int back)
+{
+	if (!back) {
+		token_path(tokdir, len);
+		snprintf(away, alen, "%s.away", t.dir);
+	}
+	cr_assert_eq(rename(back ? away : tokdir, back ? tokdir : away), 0);
+}
+
 Test(hsm_outage, token_directory_away_2s_heals_without_reopening_by_hand, .timeout = 60)
 {
-	char tokdir[256], away[300], err[HSM_DETAIL_LEN] = "";
-	struct hsm_pool *p = NULL;
+	char tokdir[256], away[300];
+	struct hsm_pool *p = start(0);
 	struct hsm_pool_stats st;
 	pthread_t tid[LOADERS];
 	struct drv probe;
 	unsigned warn_before, ok_before;
 	double heal;
 
-	tok_create(&t, "m2m", 0);
-	cr_assert_eq(hsm_open(&h, &t.cfg, err, sizeof(err)), M2M_OK, "%s", err);
-	cr_assert_eq(hsm_keygen(h, "server", NULL, 0, &key, err, sizeof(err)), M2M_OK, "%s", err);
-	cr_assert_eq(hsm_pool_new(h, 2, 64, on_log, NULL, &p, err, sizeof(err)), M2M_OK, "%s",
-	    err);
 	drv_init(&probe, p, key.key_id, key.pub);
 	cr_assert_geq(until_served(&probe, 5), 0, "served before the outage");
-	for (int i = 0; i < LOADERS; i++) {
-		drv_init(&load.d[i], p, key.key_id, key.pub);
-		cr_assert(pthread_create(&tid[i], NULL, loader, &load.d[i]) == 0);
-	}
+	loaders(p, tid, 1);
 	usleep(300000);
 	ok_before = atomic_load(&load.ok);
 	cr_assert_gt(ok_before, 0);
 
-	token_path(tokdir, sizeof(tokdir));
-	/* Out of the token directory: SoftHSM2 finds a token in any of its
-	 * subdirectories, whatever the name. */
-	snprintf(away, sizeof(away), "%s.away", t.dir);
 	pthread_mutex_lock(&log_mu);
 	warn_before = warnings;
 	pthread_mutex_unlock(&log_mu);
-	cr_assert_eq(rename(tokdir, away), 0);
+	token_move(tokdir, sizeof(tokdir), away, sizeof(away), 0);
 	sleep(2);
 	hsm_pool_stats(p, &st);
 	cr_assert_eq(st.token_ok, 0, "the pool noticed the token is gone");
 	cr_assert_gt(atomic_load(&load.failed), 0, "requests failed during the outage");
 	cr_assert_gt(st.rejected_down, 0, "refused at once, not queued");
-	cr_assert_eq(rename(away, tokdir), 0);
+	token_move(tokdir, sizeof(tokdir), away, sizeof(away), 1);
 
 	heal = until_served(&probe, 10);
-	atomic_store(&load.stop, 1);
-	for (int i = 0; i < LOADERS; i++)
-		pthread_join(tid[i], NULL);
+	loaders(p, tid, 0);
 	hsm_pool_stats(p, &st);
 	printf("token directory away 2 s: served again %.2f s after it came back; %u derives "
 	    "failed (%u refused at submit), %llu re-open attempts failed, %llu succeeded, "
@@ -173,7 +213,65 @@ Test(hsm_outage, token_directory_away_2s_heals_without_reopening_by_hand, .timeo
 	    "of reason), not once per failed request: %u", warnings - warn_before);
 	cr_assert_eq(infos, 1, "the return logged once");
 	pthread_mutex_unlock(&log_mu);
-	hsm_pool_free(p);
-	hsm_close(h);
-	tok_destroy(&t);
+	stop(p);
+}
+
+/* Polls until n more re-open attempts failed; 0 if none came in secs. */
+static int
+wait_failed_attempts(struct hsm_pool *p, uint64_t n, double secs)
+{
+	struct hsm_pool_stats st;
+	uint64_t base;
+	double t0 = now();
+
+	hsm_pool_stats(p, &st);
+	base = st.reopen_failures;
+	while (now() - t0 < secs) {
+		hsm_pool_stats(p, &st);
+		if (st.reopen_failures >= base + n)
+			return 1;
+		usleep(50000);
+	}
+	return 0;
+}
+
+/* The PIN file changed to a wrong PIN while m2md ran, then the token went
+ * away and came back: the re-open logs in once, fails, and never again,
+ * so the token is not locked; the pool stays down and says why. */
+Test(hsm_outage, a_re_open_tries_a_wrong_pin_once_and_never_again, .timeout = 60)
+{
+	char tokdir[256], away[300], err[HSM_DETAIL_LEN] = "";
+	struct hsm_pool *p = start(1);
+	struct m2m_shim_ctl *ctl = tok_shim(&t);
+	struct hsm_pool_stats st;
+	struct hsm *again = NULL;
+	struct drv probe;
+	unsigned logins;
+
+	drv_init(&probe, p, key.key_id, key.pub);
+	cr_assert_geq(until_served(&probe, 5), 0, "served before the outage");
+	tok_write_pin(&t, "0000-wrong");
+	token_move(tokdir, sizeof(tokdir), away, sizeof(away), 0);
+	drv_run(&probe, 16, 8);
+	cr_assert_eq(probe.ok, 0);
+	/* An attempt while away fails before any login: count from here. */
+	cr_assert(wait_failed_attempts(p, 1, 10), "a re-open attempt while away");
+	logins = atomic_load(&ctl->logins);
+	token_move(tokdir, sizeof(tokdir), away, sizeof(away), 1);
+	/* Back, and three more attempts (up to 5 s apart) after the first
+	 * that could log in. */
+	cr_assert(wait_failed_attempts(p, 4, 30), "re-open attempts go on");
+	hsm_pool_stats(p, &st);
+	printf("wrong PIN at re-open: %u C_Login, %llu failed attempts\n",
+	    atomic_load(&ctl->logins) - logins, (unsigned long long)st.reopen_failures);
+	cr_assert_eq(atomic_load(&ctl->logins) - logins, 1, "one C_Login with the wrong PIN");
+	cr_assert_eq(st.token_ok, 0);
+	pthread_mutex_lock(&log_mu);
+	cr_assert(strstr(last_warning, "wrong PIN") != NULL, "%s", last_warning);
+	pthread_mutex_unlock(&log_mu);
+	/* Not locked: the right PIN still opens the token. */
+	tok_write_pin(&t, TOK_PIN);
+	cr_assert_eq(hsm_open(&again, &t.cfg, err, sizeof(err)), M2M_OK, "%s", err);
+	hsm_close(again);
+	stop(p);
 }
