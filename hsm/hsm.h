@@ -107,6 +107,7 @@ struct hsm_pool_stats {
 	uint64_t reopens;		/* the module re-opened: outages healed */
 	uint64_t reopen_failures;	/* re-open attempts that failed */
 	uint64_t rejected_down;		/* requests refused at once while lost */
+	uint64_t probes;		/* ECDH probes of an idle token */
 	unsigned queue_depth, in_flight, threads, queue_size;
 	int token_ok;			/* 0 from the loss of the token to its re-open */
 };

@@ -87,6 +87,7 @@ hsm_pool_new(struct hsm *h, unsigned threads, unsigned queue, hsm_log_fn *log,
 	p->st.queue_size = queue;
 	p->st.token_ok = 1;
 	p->jitter = (unsigned)hsm_now_ns();
+	p->probe_at = hsm_now_ns() + HSM_PROBE_NS;
 	snprintf(p->name, sizeof(p->name), "%s", h->name);
 	pthread_mutex_init(&p->mu, NULL);
 	cv_init(&p->cv);

@@ -6,6 +6,7 @@
 #include "hsm/hsm_int.h"
 
 #define HSM_REQ_DETAIL	160
+#define HSM_PROBE_NS	(5 * 1000000000ull)	/* idle this long: probe the token */
 
 /* One request, in a pool-owned slot from submit until its callback ran. */
 struct hsm_req {
@@ -35,6 +36,7 @@ struct hsm_pool {
 	int down, reopening;
 	uint64_t gen;			/* h->gen after the last re-open */
 	uint64_t down_since, retry_at, pause;
+	uint64_t probe_at;		/* while up: when an idle thread probes */
 	unsigned attempts, jitter;
 	enum m2m_err last_reopen;	/* of the last failed attempt */
 	char cause[HSM_REQ_DETAIL];

@@ -3,7 +3,8 @@
  * retried on the fresh one, so a token that closed its sessions (a reboot)
  * costs no request. If the fresh session fails too, the token is lost
  * (pool_token.c): the thread hands the request back failed, and the pool's
- * threads take turns re-opening the module while they wait for work. */
+ * threads take turns re-opening the module while they wait for work. Idle
+ * for HSM_PROBE_NS, one thread probes the token with one ECDH. */
 #include "config.h"
 
 #include "hsm/pool_int.h"
@@ -108,51 +109,83 @@ wait_until(struct hsm_pool *p, uint64_t at)
 	pthread_cond_timedwait(&p->cv, &p->mu, &ts);
 }
 
-/* Under mu: the next request, or NULL with *reopen set when it is this
- * thread's turn to re-open the lost token. Requests go first: while the
- * token is lost they fail at once, and none arrive (refused at submit). */
-static struct hsm_req *
-next_job(struct hsm_pool *p, int *reopen, int *down)
+enum job { JOB_STOP, JOB_REQ, JOB_REOPEN, JOB_PROBE };
+
+/* Under mu: what this thread does next. Requests go first: while the
+ * token is lost they fail at once, and none arrive (refused at submit).
+ * Then, while lost, the re-open when its time came and nobody is at it;
+ * while up and idle, a probe now and then, so that a token lost while
+ * nothing asked for it shows in m2md_hsm_up before the next handshake. */
+static enum job
+next_job(struct hsm_pool *p)
 {
+	uint64_t now;
+
 	for (;;) {
 		if (p->stop)
-			return NULL;
-		if (p->head != NULL) {
-			*down = p->down;
-			return p->head;
-		}
-		if (p->down && !p->reopening && hsm_now_ns() >= p->retry_at) {
+			return JOB_STOP;
+		if (p->head != NULL)
+			return JOB_REQ;
+		now = hsm_now_ns();
+		if (p->down && !p->reopening && now >= p->retry_at) {
 			p->reopening = 1;
-			*reopen = 1;
-			return NULL;
+			return JOB_REOPEN;
 		}
-		if (p->down && !p->reopening)
-			wait_until(p, p->retry_at);
-		else
+		if (!p->down && now >= p->probe_at) {
+			p->probe_at = now + HSM_PROBE_NS;
+			return JOB_PROBE;
+		}
+		if (p->down && p->reopening)
 			pthread_cond_wait(&p->cv, &p->mu);
+		else
+			wait_until(p, p->down ? p->retry_at : p->probe_at);
 	}
 }
 
 static struct hsm_req *
-take(struct hsm_pool *p, int *reopen, int *down)
+take(struct hsm_pool *p, enum job *job, int *down)
 {
-	struct hsm_req *r;
+	struct hsm_req *r = NULL;
 
-	*reopen = *down = 0;
 	pthread_mutex_lock(&p->mu);
-	r = next_job(p, reopen, down);
-	if (r != NULL) {
+	*job = next_job(p);
+	*down = p->down;
+	if (*job == JOB_REQ) {
+		r = p->head;
 		p->head = r->next;
 		if (p->head == NULL)
 			p->tail = NULL;
 		p->st.queue_depth--;
 		p->st.in_flight++;
+		p->probe_at = hsm_now_ns() + HSM_PROBE_NS;
 		if (*down)
 			hsm_detail(r->detail, sizeof(r->detail), "token unavailable: %s",
 			    p->cause);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return r;
+}
+
+/* One ECDH with the generator as the peer: its result is the x of the
+ * server's public key, nothing secret, wiped all the same. A token-level
+ * failure loses the token as a request's would. */
+static void
+probe(struct worker *w)
+{
+	static const uint8_t g[HSM_POINT_FULL_LEN] = {
+		0x04, 0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5,
+		0x63, 0xa4, 0x40, 0xf2, 0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4,
+		0xa1, 0x39, 0x45, 0xd8, 0x98, 0xc2, 0x96, 0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a,
+		0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a, 0x7c, 0x0f, 0x9e, 0x16, 0x2b, 0xce, 0x33,
+		0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf, 0x51, 0xf5,
+	};
+	struct hsm_req r = { .peer_len = sizeof(g) };
+
+	memcpy(r.key_id, w->p->h->keys[0].key_id, HSM_KEY_ID_LEN);
+	memcpy(r.peer, g, sizeof(g));
+	serve(w, &r);
+	OPENSSL_cleanse(r.secret, sizeof(r.secret));
+	count(w->p, &w->p->st.probes);
 }
 
 static void
@@ -175,11 +208,15 @@ hsm_pool_worker(void *arg)
 {
 	struct worker w = { .p = arg, .ss = { .s = CK_INVALID_HANDLE } };
 	struct hsm_req *r;
-	int reopen, down;
+	enum job job;
+	int down;
 
-	while ((r = take(w.p, &reopen, &down)) != NULL || reopen) {
-		if (reopen) {
-			hsm_pool_reopen(w.p);
+	while ((r = take(w.p, &job, &down)) != NULL || job != JOB_STOP) {
+		if (job == JOB_REOPEN || job == JOB_PROBE) {
+			if (job == JOB_REOPEN)
+				hsm_pool_reopen(w.p);
+			else
+				probe(&w);
 			continue;
 		}
 		/* Queued before the token was lost: failed at once, as new

@@ -3,8 +3,9 @@
  * session until C_Initialize runs again, so only a re-opened module heals;
  * the pool must notice, refuse requests at once meanwhile, log the loss and
  * the return once each, and serve again without a new hsm_open. A re-open
- * that meets a wrong PIN tries it once and never again. Recovery time and
- * the requests refused are printed. */
+ * that meets a wrong PIN tries it once and never again. An idle pool sees
+ * the loss and the return with no request. Recovery time and the requests
+ * refused are printed. */
 #include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -273,5 +274,52 @@ Test(hsm_outage, a_re_open_tries_a_wrong_pin_once_and_never_again, .timeout = 60
 	tok_write_pin(&t, TOK_PIN);
 	cr_assert_eq(hsm_open(&again, &t.cfg, err, sizeof(err)), M2M_OK, "%s", err);
 	hsm_close(again);
+	stop(p);
+}
+
+/* Seconds until the pool's token_ok is want, with no request; -1 past secs. */
+static double
+until_state(struct hsm_pool *p, int want, double secs)
+{
+	struct hsm_pool_stats st;
+	double t0 = now();
+
+	while (now() - t0 < secs) {
+		hsm_pool_stats(p, &st);
+		if (st.token_ok == want)
+			return now() - t0;
+		usleep(20000);
+	}
+	return -1;
+}
+
+/* Nobody asks for a derive: the idle pool's probe finds the token gone,
+ * and the re-open finds it back, so m2md_hsm_up tells the truth before
+ * the next handshake does. */
+Test(hsm_outage, an_idle_pool_notices_the_loss_and_the_return, .timeout = 60)
+{
+	char tokdir[256], away[300];
+	struct hsm_pool *p = start(0);
+	struct hsm_pool_stats st;
+	struct drv probe;
+	double lost, back;
+	uint64_t submitted;
+
+	drv_init(&probe, p, key.key_id, key.pub);
+	cr_assert_geq(until_served(&probe, 5), 0, "served before the outage");
+	hsm_pool_stats(p, &st);
+	submitted = st.submitted;
+	token_move(tokdir, sizeof(tokdir), away, sizeof(away), 0);
+	lost = until_state(p, 0, 15);
+	token_move(tokdir, sizeof(tokdir), away, sizeof(away), 1);
+	back = until_state(p, 1, 15);
+	hsm_pool_stats(p, &st);
+	printf("idle pool: loss seen %.2f s after the token went, return %.2f s after it "
+	    "came back; %llu probes\n", lost, back, (unsigned long long)st.probes);
+	cr_assert_eq(st.submitted, submitted, "no request in between");
+	cr_assert_geq(lost, 0, "the loss seen without a request");
+	cr_assert_geq(back, 0, "the return seen without a request");
+	cr_assert_geq(st.probes, 1);
+	cr_assert_eq(st.token_lost, 1);
 	stop(p);
 }
