@@ -91,16 +91,25 @@ struct event_base;
 /* Runs in the client's event_base thread. secret is NULL on error and valid
  * only during the call (the pool wipes it after); detail is the reason. */
 typedef void hsm_done_fn(void *arg, enum m2m_err err, const uint8_t *secret, const char *detail);
-/* Token trouble and recovery, for the server's log; runs in a pool thread. */
-typedef void hsm_log_fn(void *arg, int error, const char *msg);
+/* Token trouble and recovery, for the server's log; runs in a pool thread.
+ * WARN when the token is lost (or a re-open fails for a new reason), INFO
+ * when it is back, DEBUG for each failed re-open attempt: never one line
+ * per request. */
+enum hsm_log_level { HSM_LOG_DEBUG, HSM_LOG_INFO, HSM_LOG_WARN };
+typedef void hsm_log_fn(void *arg, enum hsm_log_level level, const char *msg);
 
 struct hsm_pool_stats {
 	uint64_t submitted, rejected_full, derive_ok, derive_failed;
 	uint64_t latency_ns_sum;	/* submit to result, over ok + failed */
-	uint64_t token_failures;	/* token-level errors seen, each logged or retried */
+	uint64_t token_failures;	/* token-level errors seen, each retried once */
 	uint64_t recoveries;		/* sessions reopened after a failure */
+	uint64_t token_lost;		/* outages: the token up, then lost */
+	uint64_t reopens;		/* the module re-opened: outages healed */
+	uint64_t reopen_failures;	/* re-open attempts that failed */
+	uint64_t rejected_down;		/* requests refused at once while lost */
+	uint64_t probes;		/* ECDH probes of an idle token */
 	unsigned queue_depth, in_flight, threads, queue_size;
-	int token_ok;			/* 0 while the last attempt failed */
+	int token_ok;			/* 0 from the loss of the token to its re-open */
 };
 
 enum m2m_err hsm_pool_new(struct hsm *h, unsigned threads, unsigned queue, hsm_log_fn *log,
@@ -113,7 +122,9 @@ enum m2m_err hsm_pool_client_new(struct hsm_pool *p, struct event_base *base,
     struct hsm_pool_client **out);
 void hsm_pool_client_free(struct hsm_pool_client *c);
 /* Never blocks: M2M_E_FULL at once (counted) when the queue is full,
- * M2M_E_HSM_KEY_NOT_FOUND at once for a key id the pool does not serve. */
+ * M2M_E_HSM_TOKEN_FAILED at once (counted) while the token is lost and
+ * being re-opened, M2M_E_HSM_KEY_NOT_FOUND at once for a key id the pool
+ * does not serve. */
 enum m2m_err hsm_pool_derive(struct hsm_pool_client *c, const uint8_t key_id[HSM_KEY_ID_LEN],
     const uint8_t peer[HSM_POINT_LEN], hsm_done_fn *done, void *arg);
 /* The same with the peer in either SEC1 form: a caller that already

@@ -54,6 +54,15 @@ struct hsm {
 	char login_detail[256];
 	struct hsm_srvkey *keys;	/* what sessions serve, NULL until needed */
 	size_t nkeys;
+	/* Re-opening (hsm_reopen) finalizes the module under everyone's feet:
+	 * the pool's PKCS#11 calls hold use for reading, a re-open for writing.
+	 * gen counts re-opens, so a session handle from an earlier one is
+	 * forgotten, never closed (its number may be someone's new session). */
+	pthread_rwlock_t use;
+	uint64_t gen;
+	char *module_path;		/* what hsm_reopen loads and selects again */
+	struct hsm_uri uri;
+	char *token_plain;		/* label or serial; NULL: the URI selects */
 };
 
 /* detail formatting: always NUL-terminates, tolerates NULL/0 buffers. */
@@ -69,6 +78,12 @@ int hsm_ckr_is_token_failure(CK_RV rv);
 const char *hsm_p11_last_error(char *buf, size_t len);
 
 enum m2m_err hsm_module_load(struct hsm *h, const char *path, char *err, size_t errlen);
+/* libp11's part of loading: a fresh context, C_Initialize. */
+enum m2m_err hsm_p11_load(struct hsm *h, const char *path, char *err, size_t errlen);
+/* C_Finalize through libp11; the admin session and slot list go with it. */
+void hsm_p11_unload(struct hsm *h);
+/* The R/W admin session, logged in. */
+enum m2m_err hsm_admin_open(struct hsm *h, char *err, size_t errlen);
 enum m2m_err hsm_uri_parse(const char *s, struct hsm_uri *uri, char *err, size_t errlen);
 enum m2m_err hsm_keysel_parse(const char *s, struct hsm_keysel *sel, char *err, size_t errlen);
 enum m2m_err hsm_token_select(struct hsm *h, const struct hsm_uri *want, const char *plain,
@@ -89,6 +104,12 @@ enum m2m_err hsm_key_lookup(struct hsm *h, CK_SESSION_HANDLE s, const struct hsm
 enum m2m_err hsm_key_usable(const struct hsm_key_info *k, char *err, size_t errlen);
 /* Resolves h->keys once: the configured key or every usable P-256 key. */
 enum m2m_err hsm_keys_resolve(struct hsm *h, char *err, size_t errlen);
+/* Every resolved key still there (private half, by CKA_ID) on the admin session. */
+enum m2m_err hsm_keys_present(struct hsm *h, char *err, size_t errlen);
+/* Module, token, login and keys again, from scratch: what a token that
+ * went away needs once it is back. Takes use for writing; bumps gen and
+ * returns it. */
+enum m2m_err hsm_reopen(struct hsm *h, uint64_t *gen, char *err, size_t errlen);
 /* Point conversions: DER CKA_EC_POINT <-> compressed; compressed -> 65 bytes. */
 enum m2m_err hsm_ec_point_compress(const uint8_t *der, size_t len, uint8_t out[HSM_POINT_LEN]);
 /* Either SEC1 form in; validated (on the curve) uncompressed out. */

@@ -69,3 +69,21 @@ hsm_keys_resolve(struct hsm *h, char *err, size_t errlen)
 	}
 	return e;
 }
+
+enum m2m_err
+hsm_keys_present(struct hsm *h, char *err, size_t errlen)
+{
+	CK_OBJECT_HANDLE obj;
+	enum m2m_err e;
+	size_t i;
+
+	for (i = 0; i < h->nkeys; i++) {
+		struct hsm_keysel sel = { .has_id = 1, .id_len = h->keys[i].id_len };
+
+		memcpy(sel.id, h->keys[i].id, sel.id_len);
+		if ((e = hsm_key_lookup(h, h->admin, &sel, CKO_PRIVATE_KEY, &obj, err,
+		    errlen)) != M2M_OK)
+			return e;
+	}
+	return M2M_OK;
+}

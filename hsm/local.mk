@@ -8,8 +8,8 @@ libm2mhsm_a_SOURCES = \
 	hsm/util.c hsm/ckr.c hsm/config.c hsm/module.c hsm/uri.c hsm/keysel.c \
 	hsm/token.c hsm/pin.c hsm/login.c hsm/mech.c hsm/point.c \
 	hsm/keyattr.c hsm/keyfind.c hsm/keyserve.c hsm/keygen.c hsm/pem.c \
-	hsm/sess.c hsm/session.c hsm/open.c \
-	hsm/pool.c hsm/pool_worker.c hsm/pool_client.c
+	hsm/sess.c hsm/session.c hsm/open.c hsm/reopen.c \
+	hsm/pool.c hsm/pool_worker.c hsm/pool_client.c hsm/pool_token.c
 
 # m2mctl's hsm subcommands. Added to m2mctl_SOURCES from tests/hsm/local.mk:
 # automake wants m2mctl_SOURCES set (src/ctl/local.mk, included after this

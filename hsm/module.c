@@ -1,5 +1,7 @@
 /* Loading a PKCS#11 module by path: our own dlopen first, for the dlopen
- * reason and the function list, then libp11 loads and initializes it. */
+ * reason and the function list, then libp11 loads and initializes it.
+ * Our reference keeps the module mapped when libp11 unloads it to
+ * re-initialize (hsm_reopen), so the function list stays valid. */
 #include "config.h"
 
 #include "hsm/hsm_int.h"
@@ -7,10 +9,45 @@
 #include <dlfcn.h>
 
 enum m2m_err
+hsm_p11_load(struct hsm *h, const char *path, char *err, size_t errlen)
+{
+	char why[256];
+
+	/* A fresh context each time: libp11 0.4 keeps copies of the module's
+	 * strings per load, which a reused context would leak. */
+	if ((h->ctx = PKCS11_CTX_new()) == NULL)
+		return M2M_E_NOMEM;
+	if (PKCS11_CTX_load(h->ctx, path) != 0) {
+		hsm_detail(err, errlen, "PKCS#11 module %s failed to initialize: %s", path,
+		    hsm_p11_last_error(why, sizeof(why)));
+		PKCS11_CTX_free(h->ctx);
+		h->ctx = NULL;
+		return M2M_E_HSM_MODULE_INIT;
+	}
+	return M2M_OK;
+}
+
+void
+hsm_p11_unload(struct hsm *h)
+{
+	/* C_Finalize closes every session: the admin handle means nothing after. */
+	h->admin = CK_INVALID_HANDLE;
+	if (h->ctx == NULL)
+		return;
+	if (h->slots != NULL)
+		PKCS11_release_all_slots(h->ctx, h->slots, h->nslots);
+	h->slots = NULL;
+	h->nslots = 0;
+	PKCS11_CTX_unload(h->ctx);
+	PKCS11_CTX_free(h->ctx);
+	h->ctx = NULL;
+}
+
+enum m2m_err
 hsm_module_load(struct hsm *h, const char *path, char *err, size_t errlen)
 {
 	CK_C_GetFunctionList getfl;
-	char why[256];
+	enum m2m_err e;
 
 	/* libp11 only says "load module error"; dlerror() says why. */
 	h->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -23,16 +60,8 @@ hsm_module_load(struct hsm *h, const char *path, char *err, size_t errlen)
 		hsm_detail(err, errlen, "%s is not a PKCS#11 module: no C_GetFunctionList", path);
 		return M2M_E_HSM_MODULE_LOAD;
 	}
-	h->ctx = PKCS11_CTX_new();
-	if (h->ctx == NULL)
-		return M2M_E_NOMEM;
-	if (PKCS11_CTX_load(h->ctx, path) != 0) {
-		hsm_detail(err, errlen, "PKCS#11 module %s failed to initialize: %s", path,
-		    hsm_p11_last_error(why, sizeof(why)));
-		PKCS11_CTX_free(h->ctx);
-		h->ctx = NULL;
-		return M2M_E_HSM_MODULE_INIT;
-	}
+	if ((e = hsm_p11_load(h, path, err, errlen)) != M2M_OK)
+		return e;
 	/* The same handle libp11 got, so the same, initialized, function list:
 	 * libp11 0.4 exposes no session handles, so derive and the per-thread
 	 * sessions of the pool go through it directly. */

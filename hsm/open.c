@@ -32,7 +32,10 @@ resolve(struct hsm *h, const struct hsm_config *cfg, struct hsm_uri *uri, const 
 	}
 	if (pin_file == NULL && uri->pin_source[0] != '\0')
 		pin_file = uri->pin_source;
-	if (pin_file != NULL && (h->pin_file = strdup(pin_file)) == NULL)
+	if ((pin_file != NULL && (h->pin_file = strdup(pin_file)) == NULL) ||
+	    (h->module_path = strdup(*module)) == NULL ||
+	    (strncmp(cfg->token, "pkcs11:", 7) != 0 &&
+	    (h->token_plain = strdup(cfg->token)) == NULL))
 		return M2M_E_NOMEM;
 	if (cfg->key != NULL)
 		return hsm_keysel_parse(cfg->key, &h->sel, err, errlen);
@@ -40,8 +43,8 @@ resolve(struct hsm *h, const struct hsm_config *cfg, struct hsm_uri *uri, const 
 	return M2M_OK;
 }
 
-static enum m2m_err
-admin_session(struct hsm *h, char *err, size_t errlen)
+enum m2m_err
+hsm_admin_open(struct hsm *h, char *err, size_t errlen)
 {
 	CK_RV rv;
 
@@ -60,7 +63,6 @@ admin_session(struct hsm *h, char *err, size_t errlen)
 enum m2m_err
 hsm_open(struct hsm **out, const struct hsm_config *cfg, char *err, size_t errlen)
 {
-	struct hsm_uri uri;
 	const char *module = NULL;
 	struct hsm *h;
 	enum m2m_err e;
@@ -70,11 +72,11 @@ hsm_open(struct hsm **out, const struct hsm_config *cfg, char *err, size_t errle
 		return M2M_E_NOMEM;
 	h->admin = CK_INVALID_HANDLE;
 	pthread_mutex_init(&h->login_lock, NULL);
-	if ((e = resolve(h, cfg, &uri, &module, err, errlen)) != M2M_OK ||
+	pthread_rwlock_init(&h->use, NULL);
+	if ((e = resolve(h, cfg, &h->uri, &module, err, errlen)) != M2M_OK ||
 	    (e = hsm_module_load(h, module, err, errlen)) != M2M_OK ||
-	    (e = hsm_token_select(h, &uri, strncmp(cfg->token, "pkcs11:", 7) == 0 ? NULL :
-	    cfg->token, err, errlen)) != M2M_OK ||
-	    (e = admin_session(h, err, errlen)) != M2M_OK) {
+	    (e = hsm_token_select(h, &h->uri, h->token_plain, err, errlen)) != M2M_OK ||
+	    (e = hsm_admin_open(h, err, errlen)) != M2M_OK) {
 		hsm_close(h);
 		return e;
 	}
@@ -89,17 +91,15 @@ hsm_close(struct hsm *h)
 		return;
 	if (h->admin != CK_INVALID_HANDLE)
 		h->f->C_CloseSession(h->admin);
-	if (h->ctx != NULL) {
-		if (h->slots != NULL)
-			PKCS11_release_all_slots(h->ctx, h->slots, h->nslots);
-		PKCS11_CTX_unload(h->ctx);
-		PKCS11_CTX_free(h->ctx);
-	}
+	hsm_p11_unload(h);
 	if (h->dl != NULL)
 		dlclose(h->dl);
 	pthread_mutex_destroy(&h->login_lock);
+	pthread_rwlock_destroy(&h->use);
 	free(h->keys);
 	free(h->pin_file);
+	free(h->module_path);
+	free(h->token_plain);
 	free(h);
 }
 

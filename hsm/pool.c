@@ -1,5 +1,6 @@
 /* The HSM pool: a bounded queue in front of a fixed set of worker threads.
- * Submitting never blocks; a full queue is an immediate, counted M2M_E_FULL. */
+ * Submitting never blocks; a full queue is an immediate, counted M2M_E_FULL,
+ * and so is a lost token (M2M_E_HSM_TOKEN_FAILED) until it is re-opened. */
 #include "config.h"
 
 #include "hsm/pool_int.h"
@@ -21,7 +22,7 @@ hsm_now_ns(void)
 }
 
 void
-hsm_pool_logf(struct hsm_pool *p, int error, const char *fmt, ...)
+hsm_pool_logf(struct hsm_pool *p, enum hsm_log_level level, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -31,7 +32,19 @@ hsm_pool_logf(struct hsm_pool *p, int error, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	p->log(p->logarg, error, msg);
+	p->log(p->logarg, level, msg);
+}
+
+/* Monotonic, like the re-open schedule the workers wait for. */
+static void
+cv_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &a);
+	pthread_condattr_destroy(&a);
 }
 
 static enum m2m_err
@@ -73,8 +86,11 @@ hsm_pool_new(struct hsm *h, unsigned threads, unsigned queue, hsm_log_fn *log,
 	p->st.threads = threads;
 	p->st.queue_size = queue;
 	p->st.token_ok = 1;
+	p->jitter = (unsigned)hsm_now_ns();
+	p->probe_at = hsm_now_ns() + HSM_PROBE_NS;
+	snprintf(p->name, sizeof(p->name), "%s", h->name);
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
+	cv_init(&p->cv);
 	if ((e = alloc_reqs(p, threads, queue)) != M2M_OK ||
 	    (p->tids = calloc(threads, sizeof(*p->tids))) == NULL) {
 		hsm_pool_free(p);
@@ -149,6 +165,11 @@ hsm_pool_derive_point(struct hsm_pool_client *c, const uint8_t key_id[HSM_KEY_ID
 	if (!served(p->h, key_id))
 		return M2M_E_HSM_KEY_NOT_FOUND;
 	pthread_mutex_lock(&p->mu);
+	if (p->down) {
+		p->st.rejected_down++;
+		pthread_mutex_unlock(&p->mu);
+		return M2M_E_HSM_TOKEN_FAILED;
+	}
 	if (p->st.queue_depth >= p->queue || p->free == NULL) {
 		p->st.rejected_full++;
 		pthread_mutex_unlock(&p->mu);

@@ -219,7 +219,7 @@ on_dh1(void *arg, enum m2m_err err, const uint8_t *secret, const char *detail)
 
 	srv_observe(&w->m, SRV_H_hsm_derive, worker_now_ns() - x->t0);
 	if (err != M2M_OK) {
-		log_warn("worker %u: HSM derive failed: %s%s%s", w->idx, m2m_strerror(err),
+		log_debug("worker %u: HSM derive failed: %s%s%s", w->idx, m2m_strerror(err),
 		    detail != NULL ? ": " : "", detail != NULL ? detail : "");
 		fail(x, err);
 		return;

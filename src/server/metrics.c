@@ -127,6 +127,28 @@ gauge(struct evbuffer *out, const char *name, const char *help, unsigned long lo
 	    name, help, name, name, v);
 }
 
+static void
+counter(struct evbuffer *out, const char *name, const char *help, unsigned long long v)
+{
+	evbuffer_add_printf(out, "# HELP m2md_%s_total %s\n# TYPE m2md_%s_total counter\n"
+	    "m2md_%s_total %llu\n", name, help, name, name, v);
+}
+
+/* The token's state: up, outages, re-opens (hsm/pool_token.c). */
+static void
+hsm_token(struct evbuffer *out, const struct hsm_pool_stats *hs)
+{
+	gauge(out, "hsm_up", "1 while the token serves, 0 from its loss until the module is "
+	    "re-opened", (unsigned long long)hs->token_ok);
+	gauge(out, "hsm_token_ok", "the same as m2md_hsm_up (older name)",
+	    (unsigned long long)hs->token_ok);
+	counter(out, "hsm_token_lost", "times the token was lost (outages)", hs->token_lost);
+	counter(out, "hsm_reopens", "outages healed by re-opening the module", hs->reopens);
+	counter(out, "hsm_reopen_failures", "re-open attempts that failed", hs->reopen_failures);
+	counter(out, "hsm_rejected_down", "HSM requests refused at once while the token was lost",
+	    hs->rejected_down);
+}
+
 void
 srv_metrics_render(struct srv *s, struct evbuffer *out)
 {
@@ -151,7 +173,7 @@ srv_metrics_render(struct srv *s, struct evbuffer *out)
 	gauge(out, "hsm_in_flight", "HSM requests being served", hs.in_flight);
 	gauge(out, "hsm_rejected_full", "HSM requests refused with a full queue", hs.rejected_full);
 	gauge(out, "hsm_derive_failed", "HSM derives that failed", hs.derive_failed);
-	gauge(out, "hsm_token_ok", "1 while the token answers", (unsigned long long)hs.token_ok);
+	hsm_token(out, &hs);
 }
 
 static void

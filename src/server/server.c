@@ -19,10 +19,15 @@
 #include "src/server/srv.h"
 
 static void
-on_hsm_log(void *arg, int error, const char *msg)
+on_hsm_log(void *arg, enum hsm_log_level level, const char *msg)
 {
 	(void)arg;
-	srv_log(error ? SRV_LOG_ERR : SRV_LOG_INFO, "HSM: %s", msg);
+	if (level == HSM_LOG_WARN)
+		log_warn("HSM: %s", msg);
+	else if (level == HSM_LOG_INFO)
+		log_info("HSM: %s", msg);
+	else
+		log_debug("HSM: %s", msg);
 }
 
 /* The configured key, or every usable P-256 key while keys rotate. */

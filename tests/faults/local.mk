@@ -1,7 +1,8 @@
 # tests/faults: m2md under faults and abuse, end to end on a real SoftHSM2
 # token (behind the test PKCS#11 module where the HSM must misbehave) and a
 # throwaway PostgreSQL (tests/db/with-pg): PostgreSQL restarted under load,
-# HSM failures and latency, HELLO floods from many loopback sources, junk
+# HSM failures and latency, the real token's directory taken away and
+# given back (test_token.c), HELLO floods from many loopback sources, junk
 # datagrams, a module that keeps failing authentication, commits paused in
 # PostgreSQL (no module left locked out). check-sql checks
 # that every SQL statement the server sends is a prepared one.
@@ -16,6 +17,7 @@ FAULT_LIBS = libtestclient.a libm2mdb.a libm2mproto.a libm2mcommon.a \
 # They load the shim into m2md and run m2md, m2mctl and m2m-sim (built by all).
 $(FAULT_TESTS): tests/hsm/m2mshim.la
 tests_faults_test_faults_SOURCES = tests/faults/test_faults.c tests/faults/test_lockout.c \
+	tests/faults/test_token.c \
 	$(FAULT_COMMON)
 tests_faults_test_faults_CFLAGS = $(TEST_CFLAGS)
 tests_faults_test_faults_LDADD = $(FAULT_LIBS)

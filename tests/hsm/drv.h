@@ -22,6 +22,7 @@ struct drv {
 	struct drv_req *reqs;
 	unsigned total, window, submitted, outstanding, done;
 	unsigned ok, wrong, failed, full;
+	unsigned refused;		/* of failed: refused at submit, token lost */
 	enum m2m_err last_err;
 	char last_detail[256];
 	double seconds;

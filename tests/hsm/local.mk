@@ -1,6 +1,7 @@
 # tests/hsm: HSM layer tests on a real SoftHSM2 token made in a temporary
 # directory, and the test PKCS#11 module (shim) that forwards to SoftHSM2
-# with injected latency and failures. Built by make check, never installed.
+# with injected latency and failures; test_outage takes the real token's
+# directory away. Built by make check, never installed.
 # See hsm/local.mk: m2mctl's hsm subcommands, here for the include order.
 m2mctl_SOURCES += $(HSM_CTL_SOURCES)
 
@@ -13,7 +14,7 @@ HSM_TEST_COMMON = tests/hsm/tok.c tests/hsm/tok.h tests/hsm/p11raw.c tests/hsm/p
 	tests/hsm/drv.c tests/hsm/drv.h
 HSM_TEST_LIBS = libm2mhsm.a libm2mproto.a libm2mcommon.a $(TEST_LIBS) \
 	$(LIBP11_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS) -lpthread -ldl
-HSM_TESTS = tests/hsm/test_keys tests/hsm/test_errors tests/hsm/test_pool
+HSM_TESTS = tests/hsm/test_keys tests/hsm/test_errors tests/hsm/test_pool tests/hsm/test_outage
 check_PROGRAMS += $(HSM_TESTS)
 TESTS += $(HSM_TESTS) tests/hsm/pg-register
 EXTRA_DIST += tests/hsm/pg-register
@@ -31,3 +32,6 @@ tests_hsm_test_errors_LDADD = $(HSM_TEST_LIBS)
 tests_hsm_test_pool_SOURCES = tests/hsm/test_pool.c $(HSM_TEST_COMMON)
 tests_hsm_test_pool_CFLAGS = $(TEST_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_hsm_test_pool_LDADD = $(HSM_TEST_LIBS)
+tests_hsm_test_outage_SOURCES = tests/hsm/test_outage.c $(HSM_TEST_COMMON)
+tests_hsm_test_outage_CFLAGS = $(TEST_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_hsm_test_outage_LDADD = $(HSM_TEST_LIBS)
