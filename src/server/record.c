@@ -1,6 +1,7 @@
 /* DATA and REKEY inside a session: opened (replay window, tag), written
  * through the group commit, and acknowledged only once committed; a DATA
- * resent after a lost DATA_ACK is answered again, not stored again. */
+ * resent after a lost DATA_ACK is answered again, not stored again, a few
+ * times and never with more bytes than its path sent. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -19,6 +20,9 @@
  * times, while whoever captured a DATA could replay it without end, from
  * any source address. */
 #define SRV_ANSWER_AGAIN_MAX	8
+/* What answers a resend: a DATA_ACK without instructions (acked seq and
+ * an empty list), 43 bytes, longer than the shortest DATA (35). */
+#define SRV_ACK_AGAIN_LEN	(PROTO_RECORD_HDR_LEN + PROTO_SEQ_LEN + 1 + PROTO_TAG_LEN)
 
 struct srv_rec {
 	struct worker *w;
@@ -162,21 +166,68 @@ session_of(struct worker *w, const struct srv_pkt *p, struct proto_record *r)
 	return se;
 }
 
+static int
+same_path(const struct sess_path *t, const uint8_t *a, size_t n)
+{
+	return t->len == n && memcmp(t->addr, a, n) == 0;
+}
+
+/* The path a datagram came from: the validated one, or the one other path
+ * the session keeps credit for (a new one takes its place, from zero). */
+static struct sess_path *
+path_of(struct sess_entry *se, const struct srv_pkt *p)
+{
+	uint8_t a[18];
+	size_t n = net_addr_bytes(&p->from, a, 1);
+
+	if (same_path(&se->validated, a, n))
+		return &se->validated;
+	if (!same_path(&se->other, a, n)) {
+		memcpy(se->other.addr, a, n);
+		se->other.len = (uint8_t)n;
+		se->other.credit = 0;
+	}
+	return &se->other;
+}
+
+static void
+credit(struct sess_path *t, size_t n)
+{
+	t->credit = t->credit > UINT32_MAX - n ? UINT32_MAX : t->credit + (uint32_t)n;
+}
+
+/* A fresh authenticated record: only the module could send it, so its path
+ * is the module's (validated), with the credit it had as the other one. */
+static void
+validate_path(struct sess_entry *se, const struct srv_pkt *p)
+{
+	if (path_of(se, p) == &se->other) {
+		se->validated = se->other;
+		memset(&se->other, 0, sizeof(se->other));
+	}
+	credit(&se->validated, p->len);
+}
+
 /* A DATA already committed and answered, resent byte for byte: its
  * DATA_ACK was lost. A fresh DATA_ACK for the same seq, nothing stored;
  * the instructions the lost one carried come again after the next
- * handshake (doc/protocol.md, 12.2). */
+ * handshake (doc/protocol.md, 12.2). At most SRV_ANSWER_AGAIN_MAX times
+ * between two fresh DATAs, and only while the path's credit covers the
+ * answer (anti-amplification, as QUIC's): the module's own path has its
+ * fresh records to its credit, so its first resend is answered; any other
+ * path only what it sent, so it never gets more than it sent. */
 static void
 answer_again(struct worker *w, struct sess_entry *se, const struct srv_pkt *p,
     const struct proto_record *r)
 {
 	uint8_t pt[PROTO_DATAGRAM_MAX];
 	struct proto_ack_pt ack;
+	struct sess_path *t;
 	size_t len;
 	enum m2m_err err;
 
 	if (se->answers_left == 0) {
-		srv_count_drop(&w->m, M2M_E_PROTO_REPLAY);
+		srv_count_drop(&w->m, M2M_E_SRV_RESENDS);
 		return;
 	}
 	err = proto_session_reopen(w->ctx, &se->s, r, p->buf, pt, sizeof(pt), &len);
@@ -185,6 +236,13 @@ answer_again(struct worker *w, struct sess_entry *se, const struct srv_pkt *p,
 		return;
 	}
 	proto_wipe(pt, len);
+	t = path_of(se, p);
+	credit(t, p->len);
+	if (t->credit < SRV_ACK_AGAIN_LEN) {
+		srv_count_drop(&w->m, M2M_E_SRV_UNVALIDATED);
+		return;
+	}
+	t->credit -= SRV_ACK_AGAIN_LEN;
 	memset(&ack, 0, sizeof(ack));
 	ack.acked_seq = r->seq;
 	/* Not last_active: a replayed record must not keep a session alive. */
@@ -218,6 +276,7 @@ srv_on_record(struct worker *w, const struct srv_pkt *p)
 		srv_count_drop(&w->m, err);
 		return;
 	}
+	validate_path(se, p);
 	if ((x = calloc(1, sizeof(*x))) == NULL) {
 		if (r.type == PROTO_DATA)
 			proto_session_forget(&se->s, r.seq);
