@@ -1,7 +1,8 @@
 /* DATA and REKEY inside a session: opened (replay window, tag), written
  * through the group commit, and acknowledged only once committed; a DATA
  * resent after a lost DATA_ACK is answered again, not stored again, a few
- * times and never with more bytes than its path sent. */
+ * times, and from an address other than the module's never with more
+ * bytes than that address sent. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -172,57 +173,65 @@ same_path(const struct sess_path *t, const uint8_t *a, size_t n)
 	return t->len == n && memcmp(t->addr, a, n) == 0;
 }
 
-/* The path a datagram came from: the validated one, or the one other path
- * the session keeps credit for (a new one takes its place, from zero). */
-static struct sess_path *
-path_of(struct sess_entry *se, const struct srv_pkt *p)
+static void
+set_path(struct sess_path *t, const uint8_t *a, size_t n)
+{
+	memcpy(t->addr, a, n);
+	t->len = (uint8_t)n;
+	t->credit = 0;
+}
+
+/* A fresh authenticated record: only the module could send it, so its
+ * path (address and port) is the module's, the validated one. */
+static void
+validate_path(struct sess_entry *se, const struct srv_pkt *p)
 {
 	uint8_t a[18];
 	size_t n = net_addr_bytes(&p->from, a, 1);
 
 	if (same_path(&se->validated, a, n))
-		return &se->validated;
-	if (!same_path(&se->other, a, n)) {
-		memcpy(se->other.addr, a, n);
-		se->other.len = (uint8_t)n;
-		se->other.credit = 0;
-	}
-	return &se->other;
-}
-
-static void
-credit(struct sess_path *t, size_t n)
-{
-	t->credit = t->credit > UINT32_MAX - n ? UINT32_MAX : t->credit + (uint32_t)n;
-}
-
-/* A fresh authenticated record: only the module could send it, so its path
- * is the module's (validated), with the credit it had as the other one. */
-static void
-validate_path(struct sess_entry *se, const struct srv_pkt *p)
-{
-	if (path_of(se, p) == &se->other) {
-		se->validated = se->other;
+		return;
+	set_path(&se->validated, a, n);
+	if (same_path(&se->other, a, n))
 		memset(&se->other, 0, sizeof(se->other));
-	}
-	credit(&se->validated, p->len);
+}
+
+/* Whether a resend that came from p may be answered. From the validated
+ * path, yes: that is where the module is. From any other path (the module
+ * moved since its last fresh record, or someone replays a captured DATA
+ * from elsewhere), only once that path has sent the answer's size: one
+ * such path per session is tracked, a new one takes its place from zero,
+ * and no address but the module's ever gets more bytes than it sent. */
+static int
+path_allows(struct sess_entry *se, const struct srv_pkt *p)
+{
+	uint8_t a[18];
+	size_t n = net_addr_bytes(&p->from, a, 1);
+	struct sess_path *t = &se->other;
+
+	if (same_path(&se->validated, a, n))
+		return 1;
+	if (!same_path(t, a, n))
+		set_path(t, a, n);
+	t->credit = t->credit > UINT32_MAX - p->len ? UINT32_MAX : t->credit + (uint32_t)p->len;
+	if (t->credit < SRV_ACK_AGAIN_LEN)
+		return 0;
+	t->credit -= SRV_ACK_AGAIN_LEN;
+	return 1;
 }
 
 /* A DATA already committed and answered, resent byte for byte: its
  * DATA_ACK was lost. A fresh DATA_ACK for the same seq, nothing stored;
  * the instructions the lost one carried come again after the next
  * handshake (doc/protocol.md, 12.2). At most SRV_ANSWER_AGAIN_MAX times
- * between two fresh DATAs, and only while the path's credit covers the
- * answer (anti-amplification, as QUIC's): the module's own path has its
- * fresh records to its credit, so its first resend is answered; any other
- * path only what it sent, so it never gets more than it sent. */
+ * between two fresh DATAs, and from a path other than the module's only
+ * within what that path sent (anti-amplification, as QUIC's). */
 static void
 answer_again(struct worker *w, struct sess_entry *se, const struct srv_pkt *p,
     const struct proto_record *r)
 {
 	uint8_t pt[PROTO_DATAGRAM_MAX];
 	struct proto_ack_pt ack;
-	struct sess_path *t;
 	size_t len;
 	enum m2m_err err;
 
@@ -236,13 +245,10 @@ answer_again(struct worker *w, struct sess_entry *se, const struct srv_pkt *p,
 		return;
 	}
 	proto_wipe(pt, len);
-	t = path_of(se, p);
-	credit(t, p->len);
-	if (t->credit < SRV_ACK_AGAIN_LEN) {
+	if (!path_allows(se, p)) {
 		srv_count_drop(&w->m, M2M_E_SRV_UNVALIDATED);
 		return;
 	}
-	t->credit -= SRV_ACK_AGAIN_LEN;
 	memset(&ack, 0, sizeof(ack));
 	ack.acked_seq = r->seq;
 	/* Not last_active: a replayed record must not keep a session alive. */

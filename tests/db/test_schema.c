@@ -36,7 +36,7 @@ Test(schema, migrations_apply_from_empty_and_then_are_a_noop)
 	cr_assert_eq(db_migrate(a, PGT_MIGRATIONS, NULL, NULL, &n, err, sizeof(err)), M2M_OK,
 	    "%s", err);
 	cr_expect_eq(n, 0, "second run applies nothing");
-	cr_expect_str_eq(pgt_sql(a, "SELECT count(*) FROM m2m_schema_migrations", 0, NULL), "8");
+	cr_expect_str_eq(pgt_sql(a, "SELECT count(*) FROM m2m_schema_migrations", 0, NULL), "9");
 	st = 0;
 	cr_assert_eq(db_migration_status(a, PGT_MIGRATIONS, count_applied, &st, err,
 	    sizeof(err)), M2M_OK, "%s", err);
