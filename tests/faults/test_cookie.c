@@ -20,7 +20,7 @@
 
 #include "tests/faults/faults.h"
 
-#define CK_RATE		20	/* the defaults: source_rate, source_burst */
+#define CK_RATE		20	/* source_rate, source_burst: the defaults */
 #define CK_BURST	40
 #define CK_PACED	2000
 #define CK_FAST_S	2.0
@@ -82,7 +82,12 @@ Test(cookie, reused_cookie_stays_within_the_source_limit, .timeout = 90)
 	struct ck_count paced = { 0 }, fast = { 0 };
 	double t0, t_paced, t1, t_fast, ho, ch0, ch, bound;
 	size_t len;
-	pid_t pid = ft_start_m2md("m2md-cookie.conf", port, "[limits]\nretry_above = 1\n");
+	char extra[256];
+	pid_t pid;
+
+	snprintf(extra, sizeof(extra), "[limits]\nretry_above = 1\nsource_rate = %d\n"
+	    "source_burst = %d\n", CK_RATE, CK_BURST);
+	pid = ft_start_m2md("m2md-cookie.conf", port, extra);
 
 	cr_assert_geq(fd, 0);
 	len = ck_cookie_hello(fd, port, hello);
