@@ -324,7 +324,7 @@ db_write_handshake(struct db_async *db, const struct db_handshake *h, db_write_c
 	put_bin(it, &off, h->session_id, PROTO_SESSION_ID_LEN);
 	put_bin(it, &off, h->data != NULL ? h->data : (const uint8_t *)"", h->data_len);
 	put_int(it, &off, db->s.instr_max);
-	put_int(it, &off, db->s.instr_bytes);
+	put_int(it, &off, h->instr_bytes < db->s.instr_bytes ? h->instr_bytes : db->s.instr_bytes);
 	return enqueue(db, it);
 }
 

@@ -286,6 +286,8 @@ struct db_handshake {
 	uint8_t session_id[PROTO_SESSION_ID_LEN];
 	const uint8_t *data;		/* first data (C2); stored as seq 0 if not empty */
 	size_t data_len;
+	unsigned instr_bytes;		/* instruction bytes the WELCOME may carry,
+					 * at most the setting's instr_bytes */
 };
 /* DATA in a session. */
 struct db_data {

@@ -61,7 +61,11 @@ static void on_lookup(void *arg, enum m2m_err err, const struct db_module *m);
 static void on_dh1(void *arg, enum m2m_err err, const uint8_t *secret, const char *detail);
 static void on_commit(void *arg, enum m2m_err err, const struct db_write_result *r);
 
-/* A retransmitted AUTH of a completed handshake gets the same WELCOME. */
+/* A retransmitted AUTH of a completed handshake gets the same WELCOME,
+ * from whatever address (the module's may have changed), at most
+ * SRV_ANSWERS_AGAIN times per token: the WELCOME is never longer than the
+ * AUTH (welcome_budget), so a replay from any address gets no more bytes
+ * than it sent, and the count bounds what a captured AUTH is worth. */
 static void
 completed(struct worker *w, const struct srv_pkt *p, struct ho_entry *e)
 {
@@ -72,6 +76,11 @@ completed(struct worker *w, const struct srv_pkt *p, struct ho_entry *e)
 		srv_count_drop(&w->m, M2M_E_SRV_AUTH_REPLAY);
 		return;
 	}
+	if (e->answers_again >= SRV_ANSWERS_AGAIN || e->welcome_len > p->len) {
+		srv_count_drop(&w->m, M2M_E_SRV_RESENDS);
+		return;
+	}
+	e->answers_again++;
 	worker_send(w, p->fd, (const struct sockaddr *)&p->from, p->fromlen, ho_welcome(e),
 	    e->welcome_len);
 	srv_count(&w->m, SRV_C_welcome_resent, 1);
@@ -150,7 +159,7 @@ within_rates(struct srv_auth *x)
 {
 	struct srv *s = x->w->srv;
 	uint8_t addr[18];
-	size_t alen = net_addr_bytes(&x->from, addr, 0);
+	size_t alen = net_addr_bytes(&x->from, addr, 0);	/* IPv4 address, IPv6 /64 */
 	uint32_t now;
 	int ok;
 
@@ -210,6 +219,19 @@ reserve_session(struct srv_auth *x)
 	return err;
 }
 
+/* Instruction bytes (10 + body each) the WELCOME may carry: no more than
+ * keeps it as short as the AUTH that elicits it (doc/protocol.md, 3). The
+ * WELCOME without instructions, 29 bytes and the pseudonym (45), is
+ * shorter than any AUTH (52 bytes or more). What does not fit stays
+ * queued and comes with the DATA_ACKs of the session. */
+static unsigned
+welcome_budget(size_t auth_len, size_t pseudonym_len)
+{
+	size_t base = PROTO_HDR_LEN + PROTO_SESSION_ID_LEN + 3 + pseudonym_len + PROTO_TAG_LEN;
+
+	return auth_len > base ? (unsigned)(auth_len - base) : 0;
+}
+
 static void
 on_dh1(void *arg, enum m2m_err err, const uint8_t *secret, const char *detail)
 {
@@ -239,6 +261,7 @@ on_dh1(void *arg, enum m2m_err err, const uint8_t *secret, const char *detail)
 	memcpy(h.session_id, x->sess->s.id, PROTO_SESSION_ID_LEN);
 	h.data = x->a.data;
 	h.data_len = x->a.data_len;
+	h.instr_bytes = welcome_budget(x->a.pkt_len, h.new_len);
 	x->t0 = worker_now_ns();
 	if ((err = db_write_handshake(w->db, &h, on_commit, x)) != M2M_OK)
 		fail(x, err);

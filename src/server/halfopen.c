@@ -62,6 +62,7 @@ ho_commit(struct halfopen *h, struct ho_entry *e, uint32_t expires)
 	e->by_hello = srv_table_get(&h->by_em, e->hs.e_m + 1) == NULL &&
 	    srv_table_put(&h->by_em, e) == M2M_OK;
 	e->expires = expires;
+	e->answers_again = 0;
 	e->in_use = 1;
 	h->tail++;
 	return M2M_OK;
@@ -123,6 +124,7 @@ ho_keep_welcome(struct halfopen *h, struct ho_entry *e, const uint8_t *welcome, 
 	unindex_hello(h, e);		/* E_m, its key there, is overwritten */
 	proto_wipe(area, DONE_AREA_LEN);
 	e->welcome_len = 0;
+	e->answers_again = 0;		/* from now on: WELCOMEs */
 	if (len > DONE_AREA_LEN || len > UINT8_MAX)
 		return 0;
 	memcpy(area, welcome, len);

@@ -1,6 +1,6 @@
 /* HELLO: answered with a CHALLENGE and a half-open entry, or, under load
  * or from a source over its rate, with a stateless RETRY cookie; the same
- * HELLO again gets the same CHALLENGE again. */
+ * HELLO again gets the same CHALLENGE again, a few times. */
 #include "config.h"
 
 #include <string.h>
@@ -25,24 +25,42 @@ send_retry(struct worker *w, const struct srv_pkt *p, const uint8_t *addr, size_
 	srv_count(&w->m, SRV_C_retry_sent, 1);
 }
 
-/* 1 when the HELLO may take state now; 0 when a RETRY went out instead. */
+/* Takes one HELLO from the source's bucket, shared by all workers. */
+static int
+within_rate(struct srv *s, const struct srv_pkt *p)
+{
+	uint8_t src[18];
+	size_t slen = net_addr_bytes(&p->from, src, 0);
+	int ok;
+
+	pthread_mutex_lock(&s->rl_lock);
+	ok = rl_take(&s->hello_src_rl, src, slen, worker_now_ms());
+	pthread_mutex_unlock(&s->rl_lock);
+	return ok;
+}
+
+/* 1 when the HELLO may take state now; 0 when it may not (a RETRY went
+ * out, or it was dropped). The source's rate applies to every HELLO, with
+ * a cookie or without: a cookie proves that the sender receives at its
+ * address, it lifts no limit of that address. Every entry is thus taken
+ * from the source's bucket, so one source (an IPv4 address, an IPv6 /64)
+ * holds at most source_burst + source_rate x half_open_timeout entries. */
 static int
 admit(struct worker *w, const struct srv_pkt *p, const struct proto_hello *h)
 {
-	struct srv *s = w->srv;
 	uint8_t addr[18];
 	size_t alen = net_addr_bytes(&p->from, addr, 1);
-	int over_rate;
+	int rate_ok = within_rate(w->srv, p), cookie_ok;
 
-	pthread_mutex_lock(&s->rl_lock);
-	over_rate = !rl_take(&s->hello_src_rl, addr, alen - 2, worker_now_ms());
-	pthread_mutex_unlock(&s->rl_lock);
-
-	if (!over_rate && ho_count(&w->ho) < w->retry_above)
+	cookie_ok = h->cookie != NULL && proto_cookie_valid(w->srv->cookie_secret,
+	    worker_now_s() / COOKIE_EPOCH_S, addr, alen, h->e_m, h->cookie, h->cookie_len);
+	if (rate_ok && (cookie_ok || ho_count(&w->ho) < w->retry_above))
 		return 1;
-	if (h->cookie != NULL && proto_cookie_valid(w->srv->cookie_secret,
-	    worker_now_s() / COOKIE_EPOCH_S, addr, alen, h->e_m, h->cookie, h->cookie_len))
-		return 1;
+	if (cookie_ok) {
+		/* A new RETRY would change nothing: the module retries later. */
+		srv_count_drop(&w->m, M2M_E_SRV_RATE_LIMITED);
+		return 0;
+	}
 	if (h->cookie != NULL)
 		srv_count_drop(&w->m, M2M_E_PROTO_COOKIE);
 	send_retry(w, p, addr, alen, h->e_m);
@@ -62,7 +80,9 @@ hello_tag(const struct srv_pkt *p, uint8_t tag[8])
 	memcpy(tag, h, 8);
 }
 
-/* The same HELLO again while its entry is open: its CHALLENGE was lost. */
+/* The same HELLO again while its entry is open: its CHALLENGE was lost.
+ * Answered SRV_ANSWERS_AGAIN times at most, then dropped (1 either way:
+ * no second entry for it). */
 static int
 answered_again(struct worker *w, const struct srv_pkt *p, const struct proto_hello *h,
     const uint8_t tag[8])
@@ -71,9 +91,15 @@ answered_again(struct worker *w, const struct srv_pkt *p, const struct proto_hel
 	uint8_t out[PROTO_DATAGRAM_MAX];
 	size_t n;
 
-	if (e == NULL || !proto_ct_equal(tag, e->hello_tag, 8) ||
-	    proto_srv_hello_again(w->ctx, &e->hs, p->buf, p->len, out, sizeof(out), &n) != M2M_OK)
+	if (e == NULL || !proto_ct_equal(tag, e->hello_tag, 8))
 		return 0;
+	if (e->hs.state == PROTO_SRV_HS_OPEN && e->answers_again >= SRV_ANSWERS_AGAIN) {
+		srv_count_drop(&w->m, M2M_E_SRV_RESENDS);
+		return 1;
+	}
+	if (proto_srv_hello_again(w->ctx, &e->hs, p->buf, p->len, out, sizeof(out), &n) != M2M_OK)
+		return 0;
+	e->answers_again++;
 	srv_count(&w->m, SRV_C_challenge_resent, 1);
 	worker_send(w, p->fd, (const struct sockaddr *)&p->from, p->fromlen, out, n);
 	return 1;

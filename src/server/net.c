@@ -131,6 +131,11 @@ net_claim_udp(const struct sockaddr_storage *ss, socklen_t len, char *err, size_
 	return M2M_E_IO;
 }
 
+/* With the port: the exact path, as cookies and resend credit see it.
+ * Without: the source as limits see it, one IPv4 address or one IPv6 /64,
+ * the block a single subscriber gets: a host that owns a /64 has 2^64
+ * addresses, so a limit per /128 would not limit it. An IPv4-mapped IPv6
+ * address is its IPv4 address. */
 size_t
 net_addr_bytes(const struct sockaddr_storage *ss, uint8_t out[18], int with_port)
 {
@@ -143,9 +148,13 @@ net_addr_bytes(const struct sockaddr_storage *ss, uint8_t out[18], int with_port
 	}
 	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)ss;
 
+	if (!with_port && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+		memcpy(out, a6->sin6_addr.s6_addr + 12, 4);
+		return 4;
+	}
 	memcpy(out, &a6->sin6_addr, 16);
 	memcpy(out + 16, &a6->sin6_port, 2);
-	return with_port ? 18 : 16;
+	return with_port ? 18 : 8;
 }
 
 uint16_t

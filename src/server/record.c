@@ -1,6 +1,8 @@
 /* DATA and REKEY inside a session: opened (replay window, tag), written
  * through the group commit, and acknowledged only once committed; a DATA
- * resent after a lost DATA_ACK is answered again, not stored again. */
+ * resent after a lost DATA_ACK is answered again, not stored again, a few
+ * times, and from an address other than the module's never with more
+ * bytes than that address sent. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -19,6 +21,9 @@
  * times, while whoever captured a DATA could replay it without end, from
  * any source address. */
 #define SRV_ANSWER_AGAIN_MAX	8
+/* What answers a resend: a DATA_ACK without instructions (acked seq and
+ * an empty list), 43 bytes, longer than the shortest DATA (35). */
+#define SRV_ACK_AGAIN_LEN	(PROTO_RECORD_HDR_LEN + PROTO_SEQ_LEN + 1 + PROTO_TAG_LEN)
 
 struct srv_rec {
 	struct worker *w;
@@ -178,10 +183,65 @@ session_of(struct worker *w, const struct srv_pkt *p, struct proto_record *r)
 	return se;
 }
 
+static int
+same_path(const struct sess_path *t, const uint8_t *a, size_t n)
+{
+	return t->len == n && memcmp(t->addr, a, n) == 0;
+}
+
+static void
+set_path(struct sess_path *t, const uint8_t *a, size_t n)
+{
+	memcpy(t->addr, a, n);
+	t->len = (uint8_t)n;
+	t->credit = 0;
+}
+
+/* A fresh authenticated record: only the module could send it, so its
+ * path (address and port) is the module's, the validated one. */
+static void
+validate_path(struct sess_entry *se, const struct srv_pkt *p)
+{
+	uint8_t a[18];
+	size_t n = net_addr_bytes(&p->from, a, 1);
+
+	if (same_path(&se->validated, a, n))
+		return;
+	set_path(&se->validated, a, n);
+	if (same_path(&se->other, a, n))
+		memset(&se->other, 0, sizeof(se->other));
+}
+
+/* Whether a resend that came from p may be answered. From the validated
+ * path, yes: that is where the module is. From any other path (the module
+ * moved since its last fresh record, or someone replays a captured DATA
+ * from elsewhere), only once that path has sent the answer's size: one
+ * such path per session is tracked, a new one takes its place from zero,
+ * and no address but the module's ever gets more bytes than it sent. */
+static int
+path_allows(struct sess_entry *se, const struct srv_pkt *p)
+{
+	uint8_t a[18];
+	size_t n = net_addr_bytes(&p->from, a, 1);
+	struct sess_path *t = &se->other;
+
+	if (same_path(&se->validated, a, n))
+		return 1;
+	if (!same_path(t, a, n))
+		set_path(t, a, n);
+	t->credit = t->credit > UINT32_MAX - p->len ? UINT32_MAX : t->credit + (uint32_t)p->len;
+	if (t->credit < SRV_ACK_AGAIN_LEN)
+		return 0;
+	t->credit -= SRV_ACK_AGAIN_LEN;
+	return 1;
+}
+
 /* A DATA already committed and answered, resent byte for byte: its
  * DATA_ACK was lost. A fresh DATA_ACK for the same seq, nothing stored;
  * the instructions the lost one carried come again after the next
- * handshake (doc/protocol.md, 12.2). */
+ * handshake (doc/protocol.md, 12.2). At most SRV_ANSWER_AGAIN_MAX times
+ * between two fresh DATAs, and from a path other than the module's only
+ * within what that path sent (anti-amplification, as QUIC's). */
 static void
 answer_again(struct worker *w, struct sess_entry *se, const struct srv_pkt *p,
     const struct proto_record *r)
@@ -192,7 +252,7 @@ answer_again(struct worker *w, struct sess_entry *se, const struct srv_pkt *p,
 	enum m2m_err err;
 
 	if (se->answers_left == 0) {
-		srv_count_drop(&w->m, M2M_E_PROTO_REPLAY);
+		srv_count_drop(&w->m, M2M_E_SRV_RESENDS);
 		return;
 	}
 	err = proto_session_reopen(w->ctx, &se->s, r, p->buf, pt, sizeof(pt), &len);
@@ -201,6 +261,10 @@ answer_again(struct worker *w, struct sess_entry *se, const struct srv_pkt *p,
 		return;
 	}
 	proto_wipe(pt, len);
+	if (!path_allows(se, p)) {
+		srv_count_drop(&w->m, M2M_E_SRV_UNVALIDATED);
+		return;
+	}
 	memset(&ack, 0, sizeof(ack));
 	ack.acked_seq = r->seq;
 	/* Not last_active: a replayed record must not keep a session alive. */
@@ -234,6 +298,7 @@ srv_on_record(struct worker *w, const struct srv_pkt *p)
 		srv_count_drop(&w->m, err);
 		return;
 	}
+	validate_path(se, p);
 	if ((x = calloc(1, sizeof(*x))) == NULL) {
 		if (r.type == PROTO_DATA)
 			proto_session_forget(&se->s, r.seq);

@@ -140,7 +140,8 @@ enum m2m_err net_claim_udp(const struct sockaddr_storage *ss, socklen_t len, cha
     size_t errlen);
 enum m2m_err net_bind_udp(const struct sockaddr_storage *ss, socklen_t len, int *fd,
     char *err, size_t errlen);
-/* The address bytes (IP then port) that cookies and rate limits key on. */
+/* The address bytes that cookies and resend credit key on (with_port: IP
+ * then port) and rate limits key on (without: IPv4 address, IPv6 /64). */
 size_t net_addr_bytes(const struct sockaddr_storage *ss, uint8_t out[18], int with_port);
 uint16_t net_port(const struct sockaddr_storage *ss);
 const char *net_ntop(const struct sockaddr_storage *ss, char *buf, size_t len);

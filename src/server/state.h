@@ -9,6 +9,11 @@
 
 struct halfopen;
 
+/* A HELLO's CHALLENGE (while its entry is open) and an AUTH's WELCOME (once
+ * done) are sent again this many times at most: a module resends a few
+ * times, whoever captured either could replay it without end. */
+#define SRV_ANSWERS_AGAIN	4
+
 struct ho_entry {
 	struct proto_srv_hs hs;
 	uint32_t expires;		/* monotonic seconds */
@@ -17,6 +22,7 @@ struct ho_entry {
 	uint8_t welcome_len;		/* 0: no WELCOME kept */
 	uint8_t by_hello;		/* findable by its E_m (ho_find_hello) */
 	uint8_t hello_tag[8];		/* SHA-256(source address || HELLO), cut */
+	uint8_t answers_again;		/* CHALLENGEs, then WELCOMEs, sent again */
 };
 
 /* Once the handshake is done its secrets are wiped, and the WELCOME is kept
@@ -49,6 +55,15 @@ void ho_remove(struct halfopen *h, struct ho_entry *e);
 void ho_expire(struct halfopen *h, uint32_t now);
 size_t ho_count(const struct halfopen *h);
 
+/* A path (address and port) a session heard from; for a path other than
+ * the module's, its credit: the bytes of resends received from it less
+ * those sent to it in answers (record.c), never more than it sent. */
+struct sess_path {
+	uint8_t addr[18];		/* net_addr_bytes with the port */
+	uint8_t len;			/* 0: none yet */
+	uint32_t credit;
+};
+
 struct sess_entry {
 	struct proto_session s;		/* s.id is the key */
 	int64_t module_id;
@@ -57,6 +72,8 @@ struct sess_entry {
 	uint8_t in_use;
 	uint8_t closed;			/* ended, released once inflight is 0 */
 	uint8_t answers_left;		/* DATA resends still to answer (record.c) */
+	struct sess_path validated;	/* of the last fresh authenticated record */
+	struct sess_path other;		/* the one other path, with its credit */
 	uint32_t next_free;
 };
 

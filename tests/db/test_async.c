@@ -143,6 +143,7 @@ handshake(struct env *e, int64_t id, const uint8_t *used, const uint8_t *next,
 	memset(h.session_id, 0x5e, 8);
 	h.data = (const uint8_t *)data;
 	h.data_len = strlen(data);
+	h.instr_bytes = 1024;
 	cr_assert_eq(db_write_handshake(e->db, &h, write_cb, w), M2M_OK);
 	cr_assert_eq(w->done, 0);
 }

@@ -4,9 +4,10 @@
 # HSM failures and latency, the real token's directory taken away and
 # given back (test_token.c), HELLO floods from many loopback sources, junk
 # datagrams, a module that keeps failing authentication, commits paused in
-# PostgreSQL (no module left locked out). check-sql checks
+# PostgreSQL (no module left locked out), a reused RETRY cookie, replayed
+# messages (test_answers). check-sql checks
 # that every SQL statement the server sends is a prepared one.
-FAULT_TESTS = tests/faults/test_faults tests/faults/test_abuse
+FAULT_TESTS = tests/faults/test_faults tests/faults/test_abuse tests/faults/test_answers
 check_PROGRAMS += $(FAULT_TESTS)
 TESTS += tests/faults/pg-faults tests/faults/check-sql
 EXTRA_DIST += tests/faults/pg-faults tests/faults/run-fault-tests tests/faults/check-sql
@@ -24,3 +25,8 @@ tests_faults_test_faults_LDADD = $(FAULT_LIBS)
 tests_faults_test_abuse_SOURCES = tests/faults/test_abuse.c $(FAULT_COMMON)
 tests_faults_test_abuse_CFLAGS = $(TEST_CFLAGS)
 tests_faults_test_abuse_LDADD = $(FAULT_LIBS)
+# What a RETRY cookie or a replayed message can get out of m2md.
+tests_faults_test_answers_SOURCES = tests/faults/test_cookie.c tests/faults/test_amplify.c \
+	$(FAULT_COMMON)
+tests_faults_test_answers_CFLAGS = $(TEST_CFLAGS)
+tests_faults_test_answers_LDADD = $(FAULT_LIBS)

@@ -78,7 +78,8 @@ serve_auth(struct proto_srv_hs *shs, const struct dg *auth, struct proto_srv_aut
 	    PROTO_POINT_FULL_LEN, dh1), M2M_OK);
 	if ((err = proto_srv_auth_dh1(ctx, a, dh1)) != M2M_OK)
 		return err;
-	return proto_srv_welcome(ctx, a, sid, NULL, 0, ss, wl->b, sizeof(wl->b), &wl->n);
+	return proto_srv_welcome(ctx, a, sid, a->next_pseudonym, PROTO_PSEUDONYM_LEN, NULL, 0, ss,
+	    wl->b, sizeof(wl->b), &wl->n);
 }
 
 static enum m2m_err

@@ -25,3 +25,11 @@ tests_server_test_memory_CFLAGS = $(TEST_CFLAGS) $(INIH_CFLAGS)
 tests_server_test_memory_LDADD = libm2mdb.a libm2mhsm.a libm2mproto.a libm2mcommon.a \
 	$(TEST_LIBS) $(INIH_LIBS) $(LIBPQ_LIBS) $(LIBP11_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS) \
 	-lpthread -ldl
+# The per-source limits' key (IPv4 address, IPv6 /64), on the function itself:
+# loopback has one IPv6 address.
+check_PROGRAMS += tests/server/test_source_key
+TESTS += tests/server/test_source_key
+tests_server_test_source_key_SOURCES = tests/server/test_source_key.c src/server/net.c \
+	src/server/ratelimit.c
+tests_server_test_source_key_CFLAGS = $(TEST_CFLAGS) $(LIBPQ_CFLAGS)
+tests_server_test_source_key_LDADD = libm2mcommon.a $(TEST_LIBS) $(OPENSSL_LIBS)
