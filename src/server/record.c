@@ -183,52 +183,25 @@ session_of(struct worker *w, const struct srv_pkt *p, struct proto_record *r)
 	return se;
 }
 
-static int
-same_path(const struct sess_path *t, const uint8_t *a, size_t n)
-{
-	return t->len == n && memcmp(t->addr, a, n) == 0;
-}
-
-static void
-set_path(struct sess_path *t, const uint8_t *a, size_t n)
-{
-	memcpy(t->addr, a, n);
-	t->len = (uint8_t)n;
-	t->credit = 0;
-}
-
-/* A fresh authenticated record: only the module could send it, so its
- * path (address and port) is the module's, the validated one. */
-static void
-validate_path(struct sess_entry *se, const struct srv_pkt *p)
-{
-	uint8_t a[18];
-	size_t n = net_addr_bytes(&p->from, a, 1);
-
-	if (same_path(&se->validated, a, n))
-		return;
-	set_path(&se->validated, a, n);
-	if (same_path(&se->other, a, n))
-		memset(&se->other, 0, sizeof(se->other));
-}
-
-/* Whether a resend that came from p may be answered. From the validated
- * path, yes: that is where the module is. From any other path (the module
- * moved since its last fresh record, or someone replays a captured DATA
- * from elsewhere), only once that path has sent the answer's size: one
- * such path per session is tracked, a new one takes its place from zero,
- * and no address but the module's ever gets more bytes than it sent. */
+/* Whether a resend that came from p may be answered: only once its path
+ * (address and port) has sent the answer's size in resends, so that no
+ * address ever gets more bytes than it sent, the module's own included (a
+ * replay may come from anywhere, or claim the module's address). One path
+ * per session is tracked; a new one takes its place from zero. A module
+ * whose DATA is shorter than its DATA_ACK gets its answer at the second
+ * resend. */
 static int
 path_allows(struct sess_entry *se, const struct srv_pkt *p)
 {
 	uint8_t a[18];
 	size_t n = net_addr_bytes(&p->from, a, 1);
-	struct sess_path *t = &se->other;
+	struct sess_path *t = &se->resend;
 
-	if (same_path(&se->validated, a, n))
-		return 1;
-	if (!same_path(t, a, n))
-		set_path(t, a, n);
+	if (t->len != n || memcmp(t->addr, a, n) != 0) {
+		memcpy(t->addr, a, n);
+		t->len = (uint8_t)n;
+		t->credit = 0;
+	}
 	t->credit = t->credit > UINT32_MAX - p->len ? UINT32_MAX : t->credit + (uint32_t)p->len;
 	if (t->credit < SRV_ACK_AGAIN_LEN)
 		return 0;
@@ -240,8 +213,8 @@ path_allows(struct sess_entry *se, const struct srv_pkt *p)
  * DATA_ACK was lost. A fresh DATA_ACK for the same seq, nothing stored;
  * the instructions the lost one carried come again after the next
  * handshake (doc/protocol.md, 12.2). At most SRV_ANSWER_AGAIN_MAX times
- * between two fresh DATAs, and from a path other than the module's only
- * within what that path sent (anti-amplification, as QUIC's). */
+ * between two fresh DATAs, and to any path only within what that path
+ * sent (anti-amplification, as QUIC's before address validation). */
 static void
 answer_again(struct worker *w, struct sess_entry *se, const struct srv_pkt *p,
     const struct proto_record *r)
@@ -298,7 +271,6 @@ srv_on_record(struct worker *w, const struct srv_pkt *p)
 		srv_count_drop(&w->m, err);
 		return;
 	}
-	validate_path(se, p);
 	if ((x = calloc(1, sizeof(*x))) == NULL) {
 		if (r.type == PROTO_DATA)
 			proto_session_forget(&se->s, r.seq);

@@ -55,9 +55,9 @@ void ho_remove(struct halfopen *h, struct ho_entry *e);
 void ho_expire(struct halfopen *h, uint32_t now);
 size_t ho_count(const struct halfopen *h);
 
-/* A path (address and port) a session heard from; for a path other than
- * the module's, its credit: the bytes of resends received from it less
- * those sent to it in answers (record.c), never more than it sent. */
+/* The path (address and port) a session last heard a resent DATA from,
+ * and its credit: the bytes of resends received from it less those sent
+ * to it in answers (record.c), so never more than it sent. */
 struct sess_path {
 	uint8_t addr[18];		/* net_addr_bytes with the port */
 	uint8_t len;			/* 0: none yet */
@@ -72,8 +72,7 @@ struct sess_entry {
 	uint8_t in_use;
 	uint8_t closed;			/* ended, released once inflight is 0 */
 	uint8_t answers_left;		/* DATA resends still to answer (record.c) */
-	struct sess_path validated;	/* of the last fresh authenticated record */
-	struct sess_path other;		/* the one other path, with its credit */
+	struct sess_path resend;	/* where resends come from, with its credit */
 	uint32_t next_free;
 };
 
