@@ -44,6 +44,7 @@ struct hsm {
 	unsigned nslots;
 	void *dl;			/* our own reference, for C_GetFunctionList */
 	CK_FUNCTION_LIST *f;
+	char module[256];		/* its path, for access hints */
 	CK_SLOT_ID slot;
 	char name[HSM_TOKEN_NAME];
 	char *pin_file;			/* copies: the config strings are borrowed */
