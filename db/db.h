@@ -109,15 +109,24 @@ enum m2m_err db_admin_server_key_add(const char *conninfo, const uint8_t key_id[
 /* The most recently registered active key; M2M_E_DB_NO_SERVER_KEY if none. */
 enum m2m_err db_admin_server_key_latest(struct db_admin *a, uint8_t key_id[4],
     uint8_t pub[33], char *err, size_t errlen);
-/* All active keys, newest first, for the server at startup. */
 /* Calls cb for each other session whose application name starts with
  * prefix, with that name and where it connects from ("10.0.0.2", "a local
  * socket"). */
 typedef void (*db_session_cb)(void *arg, const char *app_name, const char *from);
 enum m2m_err db_admin_sessions_named(struct db_admin *a, const char *prefix, db_session_cb cb,
     void *arg, char *err, size_t errlen);
-enum m2m_err db_admin_server_keys(struct db_admin *a, struct proto_srv_key *keys,
-    size_t cap, size_t *n, char *err, size_t errlen);
+/* A registered server key as the server compares it with its token. */
+struct db_server_key {
+	uint8_t key_id[4];
+	uint8_t pub[33];
+	char label[65];			/* cut to 64 bytes */
+	int active;			/* state 'active', else 'retired' */
+};
+/* All registered keys, active and retired, active first then newest first,
+ * for the server at startup: up to cap of them; *more tells whether there
+ * were more. */
+enum m2m_err db_admin_server_keys(struct db_admin *a, struct db_server_key *keys,
+    size_t cap, size_t *n, int *more, char *err, size_t errlen);
 
 /* Enrollment of one module: identity, current key pub, first pseudonym.
  * M2M_E_DB_DUPLICATE names what collided (identity or key) in err. */

@@ -2,6 +2,7 @@
  * `m2mctl hsm export --register`, read by enrollment and the server. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "db/db_int.h"
@@ -69,20 +70,30 @@ db_admin_server_key_latest(struct db_admin *a, uint8_t key_id[4], uint8_t pub[33
 	return e;
 }
 
+static const char all_sql[] = "SELECT key_id, pubkey, label, state = 'active'"
+    " FROM server_keys ORDER BY state = 'active' DESC, created_at DESC, key_id";
+
 enum m2m_err
-db_admin_server_keys(struct db_admin *a, struct proto_srv_key *keys, size_t cap,
-    size_t *n, char *err, size_t errlen)
+db_admin_server_keys(struct db_admin *a, struct db_server_key *keys, size_t cap,
+    size_t *n, int *more, char *err, size_t errlen)
 {
-	PGresult *r = db_query(a, keys_sql, 0, NULL);
+	PGresult *r = db_query(a, all_sql, 0, NULL);
 	enum m2m_err e = M2M_OK;
 	int i;
 
 	*n = 0;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
 		return db_result_fail(r, "server_keys", err, errlen);
-	for (i = 0; i < PQntuples(r) && *n < cap && e == M2M_OK; i++)
-		if ((e = key_row(r, i, keys[*n].key_id, keys[*n].pub, err, errlen)) == M2M_OK)
-			(*n)++;
+	for (i = 0; i < PQntuples(r) && *n < cap && e == M2M_OK; i++) {
+		struct db_server_key *k = &keys[*n];
+
+		if ((e = key_row(r, i, k->key_id, k->pub, err, errlen)) != M2M_OK)
+			break;
+		snprintf(k->label, sizeof(k->label), "%s", PQgetvalue(r, i, 2));
+		k->active = PQgetvalue(r, i, 3)[0] == 't';
+		(*n)++;
+	}
+	*more = PQntuples(r) > i;
 	PQclear(r);
 	return e;
 }

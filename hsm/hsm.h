@@ -42,6 +42,13 @@ enum m2m_err hsm_open(struct hsm **out, const struct hsm_config *cfg, char *err,
 void hsm_close(struct hsm *h);
 /* "label (serial S)" of the selected token. */
 const char *hsm_token_name(const struct hsm *h);
+/* When a token or key is missing or the module fails to initialize: for
+ * SoftHSM2 (module path), the first of its configuration, token directory
+ * and object files this user cannot read, as a sentence in buf; returns 1
+ * if there is one, 0 (buf untouched) otherwise or for another module. */
+int hsm_access_hint(const char *module, char *buf, size_t len);
+/* "name (uid N)" of the effective user, for messages about access. */
+const char *hsm_user_name(char *buf, size_t len);
 
 struct hsm_key_info {
 	char label[HSM_LABEL_MAX + 1];

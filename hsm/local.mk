@@ -5,7 +5,7 @@ M2M_PART_LIBS += libm2mhsm.a
 libm2mhsm_a_CFLAGS = $(AM_CFLAGS) $(LIBP11_CFLAGS) $(LIBEVENT_CFLAGS)
 libm2mhsm_a_SOURCES = \
 	hsm/hsm.h hsm/hsm_int.h hsm/pool_int.h hsm/pkcs11.h \
-	hsm/util.c hsm/ckr.c hsm/config.c hsm/module.c hsm/uri.c hsm/keysel.c \
+	hsm/util.c hsm/access.c hsm/ckr.c hsm/config.c hsm/module.c hsm/uri.c hsm/keysel.c \
 	hsm/token.c hsm/pin.c hsm/login.c hsm/mech.c hsm/point.c \
 	hsm/keyattr.c hsm/keyfind.c hsm/keyserve.c hsm/keygen.c hsm/pem.c \
 	hsm/sess.c hsm/session.c hsm/open.c hsm/reopen.c \

@@ -7,19 +7,41 @@
 #include "hsm/hsm_int.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* C_Initialize has no return value for "permission denied" (SoftHSM2 says
+ * CKR_GENERAL_ERROR when its configuration or token directory cannot be
+ * read); errno, left by the failing open, and the module's files can. */
+static void
+init_failed(const char *path, int saved_errno, char *err, size_t errlen)
+{
+	char why[256], hint[1024], user[96];
+
+	hsm_p11_last_error(why, sizeof(why));
+	if (hsm_access_hint(path, hint, sizeof(hint)))
+		hsm_detail(err, errlen, "PKCS#11 module %s failed to initialize: %s; %s", path, why,
+		    hint);
+	else if (saved_errno == EACCES || saved_errno == EPERM)
+		hsm_detail(err, errlen, "PKCS#11 module %s failed to initialize: %s; a file access "
+		    "was refused (%s): check that user %s can read the module's configuration and "
+		    "token files", path, why, strerror(saved_errno),
+		    hsm_user_name(user, sizeof(user)));
+	else
+		hsm_detail(err, errlen, "PKCS#11 module %s failed to initialize: %s", path, why);
+}
 
 enum m2m_err
 hsm_p11_load(struct hsm *h, const char *path, char *err, size_t errlen)
 {
-	char why[256];
-
 	/* A fresh context each time: libp11 0.4 keeps copies of the module's
 	 * strings per load, which a reused context would leak. */
 	if ((h->ctx = PKCS11_CTX_new()) == NULL)
 		return M2M_E_NOMEM;
+	errno = 0;
 	if (PKCS11_CTX_load(h->ctx, path) != 0) {
-		hsm_detail(err, errlen, "PKCS#11 module %s failed to initialize: %s", path,
-		    hsm_p11_last_error(why, sizeof(why)));
+		init_failed(path, errno, err, errlen);
 		PKCS11_CTX_free(h->ctx);
 		h->ctx = NULL;
 		return M2M_E_HSM_MODULE_INIT;

@@ -48,6 +48,21 @@ list_tokens(struct hsm *h, const char *prefix, char *err, size_t errlen)
 		    prefix, h->nslots);
 }
 
+/* A token this user may not read is not listed at all: say so. */
+static void
+access_hint(struct hsm *h, char *err, size_t errlen)
+{
+	char hint[1024], user[96];
+	size_t used = err != NULL ? strlen(err) : 0;
+
+	if (err == NULL || used >= errlen)
+		return;
+	if (!hsm_access_hint(h->module_path, hint, sizeof(hint)))
+		snprintf(hint, sizeof(hint), "a token that user %s may not use is not listed: "
+		    "check its access to the token", hsm_user_name(user, sizeof(user)));
+	snprintf(err + used, errlen - used, "; %s", hint);
+}
+
 enum m2m_err
 hsm_token_select(struct hsm *h, const struct hsm_uri *want, const char *plain,
     char *err, size_t errlen)
@@ -70,6 +85,8 @@ hsm_token_select(struct hsm *h, const struct hsm_uri *want, const char *plain,
 		snprintf(why, sizeof(why), "%s token %s", n ? "more than one" : "no",
 		    plain ? plain : "matching the URI");
 		list_tokens(h, why, err, errlen);
+		if (n == 0)
+			access_hint(h, err, errlen);
 		return n ? M2M_E_HSM_TOKEN_AMBIGUOUS : M2M_E_HSM_TOKEN_NOT_FOUND;
 	}
 	h->slot = PKCS11_get_slotid_from_slot(found);

@@ -310,6 +310,7 @@ on_commit(void *arg, enum m2m_err err, const struct db_write_result *r)
 	settle_entry(x, out, n);
 	worker_send(w, x->fd, (const struct sockaddr *)&x->from, x->fromlen, out, n);
 	srv_count(&w->m, SRV_C_handshakes_completed, 1);
+	srv_count_key(w, x->a.hs.key_id);
 	srv_observe(&w->m, SRV_H_handshake, worker_now_ns() - x->t_read);
 	finish(x);
 }

@@ -57,27 +57,6 @@ check_hsm(struct srv_config *cfg, struct proto_srv_key *keys, size_t *n, char *e
 	return e;
 }
 
-static enum m2m_err
-check_registered(struct db_admin *a, const struct proto_srv_key *keys, size_t n, FILE *out,
-    char *err, size_t errlen)
-{
-	struct proto_srv_key reg[SRV_KEYS_MAX];
-	size_t nreg = 0;
-	enum m2m_err e = db_admin_server_keys(a, reg, SRV_KEYS_MAX, &nreg, err, errlen);
-
-	for (size_t i = 0; e == M2M_OK && i < n; i++) {
-		int found = 0;
-
-		for (size_t j = 0; j < nreg; j++)
-			found |= memcmp(reg[j].pub, keys[i].pub, PROTO_POINT_LEN) == 0;
-		if (!found)
-			say(out, "warning: key id %02x%02x%02x%02x is not registered in the database"
-			    " (m2mctl hsm export --register): enrollment cannot name it\n",
-			    keys[i].key_id[0], keys[i].key_id[1], keys[i].key_id[2], keys[i].key_id[3]);
-	}
-	return e;
-}
-
 /* Two nodes with one node id hand out colliding tokens and session ids,
  * and each drops the other's modules as not its own. A running node of
  * the same id is an error at start; for m2md -t, run beside this node's
@@ -123,7 +102,7 @@ srv_check_db(struct srv_config *cfg, const struct proto_srv_key *keys, size_t n,
 	}
 	if (e == M2M_OK) {
 		say(out, "ok: database schema current\n");
-		e = check_registered(a, keys, n, out, err, errlen);
+		e = srv_check_keys(a, cfg, keys, n, out, err, errlen);
 	}
 	if (e == M2M_OK)
 		e = check_node_id(a, cfg, out, err, errlen);

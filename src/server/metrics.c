@@ -120,6 +120,35 @@ by_reason(struct srv *s, struct evbuffer *out, const char *name, const char *hel
 			    m2m_errname((enum m2m_err)e), (unsigned long long)v);
 }
 
+void
+srv_count_key(struct worker *w, const uint8_t key_id[4])
+{
+	const struct srv *s = w->srv;
+
+	for (size_t i = 0; i < s->n_keys; i++)
+		if (memcmp(s->keys[i].key_id, key_id, PROTO_KEY_ID_LEN) == 0) {
+			atomic_fetch_add_explicit(&w->m.hs_key[i], 1, memory_order_relaxed);
+			return;
+		}
+}
+
+/* Every key served, at 0 too: the page shows which keys this node serves. */
+static void
+by_key(struct srv *s, struct evbuffer *out)
+{
+	const char *name = "server_key_handshakes";
+
+	evbuffer_add_printf(out, "# HELP m2md_%s_total handshakes completed, by the server key id "
+	    "the module named\n# TYPE m2md_%s_total counter\n", name, name);
+	for (size_t i = 0; i < s->n_keys; i++) {
+		const uint8_t *id = s->keys[i].key_id;
+
+		evbuffer_add_printf(out, "m2md_%s_total{key_id=\"%02x%02x%02x%02x\"} %llu\n", name,
+		    id[0], id[1], id[2], id[3],
+		    (unsigned long long)sum(s, OFF(hs_key) + i * sizeof(atomic_uint_least64_t)));
+	}
+}
+
 static void
 gauge(struct evbuffer *out, const char *name, const char *help, unsigned long long v)
 {
@@ -159,6 +188,7 @@ srv_metrics_render(struct srv *s, struct evbuffer *out)
 	by_reason(s, out, "drops", "datagrams dropped, by reason", OFF(drops));
 	by_reason(s, out, "handshakes_failed", "handshakes failed after AUTH, by reason",
 	    OFF(hs_failed));
+	by_key(s, out);
 	gauge(out, "half_open", "half-open handshakes held", sum(s, OFF(half_open)));
 	gauge(out, "sessions", "established sessions held", sum(s, OFF(sessions)));
 	gauge(out, "inflight", "AUTH and records awaiting HSM or database", sum(s, OFF(inflight)));

@@ -63,11 +63,16 @@ struct srv_hist {
 	atomic_uint_least64_t sum_ns;
 };
 
+/* The server keys one node serves at once (several during a rotation);
+ * handshakes are counted for each. */
+#define SRV_KEYS_MAX	8
+
 struct srv_metrics {
 	atomic_uint_least64_t c[SRV_C_COUNT];
 	struct srv_hist h[SRV_H_COUNT];
 	atomic_uint_least64_t drops[M2M_ERR_COUNT];		/* by reason */
 	atomic_uint_least64_t hs_failed[M2M_ERR_COUNT];	/* by reason */
+	atomic_uint_least64_t hs_key[SRV_KEYS_MAX];	/* completed, by srv.keys index */
 	/* Gauges, written by the owning worker. */
 	atomic_uint_least64_t half_open, sessions, inflight, db_up;
 	atomic_uint_least64_t db_batches, db_items;
@@ -84,6 +89,10 @@ srv_count_drop(struct srv_metrics *m, enum m2m_err why)
 {
 	atomic_fetch_add_explicit(&m->drops[why], 1, memory_order_relaxed);
 }
+
+struct worker;
+/* One handshake completed with the server key that key_id names. */
+void srv_count_key(struct worker *w, const uint8_t key_id[4]);
 
 /* Records one duration in nanoseconds. */
 void srv_observe(struct srv_metrics *m, enum srv_hist_id h, uint64_t ns);

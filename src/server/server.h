@@ -22,6 +22,12 @@ enum m2m_err srv_check(struct srv_config *cfg, char *err, size_t errlen);
  * registered; findings printed on out when not NULL. */
 enum m2m_err srv_check_db(struct srv_config *cfg, const struct proto_srv_key *keys, size_t n,
     FILE *out, char *err, size_t errlen);
+/* The database's active server keys are all among keys (the ones served):
+ * else an error naming the cause; served keys retired or not registered
+ * are reported on out, or logged when out is NULL (keycheck.c). */
+struct db_admin;
+enum m2m_err srv_check_keys(struct db_admin *a, const struct srv_config *cfg,
+    const struct proto_srv_key *keys, size_t n, FILE *out, char *err, size_t errlen);
 enum m2m_err srv_load_keys(struct hsm *h, const struct srv_config *c,
     struct proto_srv_key *keys, size_t *n, char *err, size_t errlen);
 

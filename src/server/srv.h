@@ -16,7 +16,6 @@
 #include "src/server/ratelimit.h"
 #include "src/server/state.h"
 
-#define SRV_KEYS_MAX	8
 #define SRV_INBOX_CAP	256
 /* The tick sweeps idle sessions a slice at a time: ten small slices a
  * second stall the loop a tenth as long as one large one, for the same

@@ -1,8 +1,11 @@
 # tests/install: make install into a DESTDIR, check where everything went,
 # run the installed m2mctl and m2md -t against a SoftHSM2 token and a
 # throwaway PostgreSQL (tests/db/with-pg), then make uninstall.
-TESTS += tests/install/destdir tests/install/demo
-EXTRA_DIST += tests/install/destdir tests/install/demo
+# tests/install/walkthrough: the sh blocks of doc/operations.md (sections 9
+# and 3.3) run as written, as root, on a DESTDIR install, a throwaway
+# cluster, token directory and user.
+TESTS += tests/install/destdir tests/install/demo tests/install/walkthrough
+EXTRA_DIST += tests/install/destdir tests/install/demo tests/install/walkthrough
 
 # The installation directories, fully expanded, for the test to eval.
 .PHONY: m2m-install-paths
