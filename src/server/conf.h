@@ -1,5 +1,6 @@
 /* m2md.conf: the server's configuration (INI, parsed with inih), shared by
- * m2md and m2mctl (which reads its [hsm] and [database] sections). */
+ * m2md and m2mctl (which reads its [hsm] section, and [admin]: its own
+ * database connection, never the server's [database] one). */
 #ifndef M2M_SRV_CONF_H
 #define M2M_SRV_CONF_H
 
@@ -41,12 +42,15 @@ struct srv_config {
 	struct hsm_config hsm;			/* points into the strings above */
 	/* [database] */
 	struct db_settings db;
+	/* [admin]: m2mctl's connection; m2md only checks it. */
+	char admin_conninfo[DB_CONNINFO_MAX];
 };
 
 /* Defaults, then the file (NULL: none). On a bad line err names the file,
  * the line and the problem. */
 enum m2m_err srv_config_load(struct srv_config *c, const char *path, char *err, size_t errlen);
 void srv_config_free(struct srv_config *c);
+/* SYSCONFDIR/m2md/m2md.conf: where m2md, and m2mctl, look without -c. */
 const char *srv_config_default_path(void);
 
 #endif

@@ -10,7 +10,7 @@ check_PROGRAMS += tests/server/test_server
 TESTS += tests/server/pg-server
 EXTRA_DIST += tests/server/setup-world tests/server/run-server-tests tests/server/pg-server
 tests_server_test_server_SOURCES = tests/server/test_server.c tests/server/test_revoke.c \
-	tests/server/test_ops.c \
+	tests/server/test_ops.c tests/server/test_dbops.c \
 	tests/server/srvtest.c \
 	tests/server/srvtest.h
 tests_server_test_server_CFLAGS = $(TEST_CFLAGS)
