@@ -7,7 +7,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +132,22 @@ compat_line(const char *text, const char *path, const char **line, size_t *len,
 	return -2;
 }
 
+/* SHA-256 of text without the skip bytes at line (NULL: the whole text). */
+static int
+sum_without(const char *text, size_t len, const char *line, size_t skip, uint8_t sum[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	size_t head = line != NULL ? (size_t)(line - text) : len;
+	int ok;
+
+	ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(md, text, head) &&
+	    EVP_DigestUpdate(md, text + head + skip, len - head - skip) &&
+	    EVP_DigestFinal_ex(md, sum, NULL);
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -1;
+}
+
 /* Reads a whole file, its SHA-256 and its declaration (compat: 1 yes, 0 no,
  * -1 none); the caller frees *text. The checksum leaves the declaration
  * line out: it says something about servers, not about the schema, and
@@ -146,7 +161,6 @@ db_migration_read(const char *dir, const char *name, char **text, uint8_t sum[32
 	size_t skip;
 	FILE *f;
 	long len;
-	EVP_MD_CTX *md;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if ((f = fopen(path, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 ||
@@ -173,18 +187,11 @@ db_migration_read(const char *dir, const char *name, char **text, uint8_t sum[32
 		*text = NULL;
 		return M2M_E_DB_MIGRATION;
 	}
-	if (line == NULL)
-		line = *text + len;
-	if ((md = EVP_MD_CTX_new()) == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(md, *text, (size_t)(line - *text)) ||
-	    !EVP_DigestUpdate(md, line + skip, (size_t)(*text + len - line - (ptrdiff_t)skip)) ||
-	    !EVP_DigestFinal_ex(md, sum, NULL)) {
-		EVP_MD_CTX_free(md);
+	if (sum_without(*text, (size_t)len, line, skip, sum) != 0) {
 		free(*text);
 		*text = NULL;
 		return M2M_E_NOMEM;
 	}
-	EVP_MD_CTX_free(md);
 	return M2M_OK;
 }
 

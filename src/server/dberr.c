@@ -27,7 +27,7 @@ static void
 line_left_out(const struct srv_dberr_class *c, unsigned worker)
 {
 	srv_log(transient(c->cls) ? SRV_LOG_WARN : SRV_LOG_ERR, "worker %u: %u more database"
-	    " errors of class %s not logged in the last second (the last: SQLSTATE %s)",
+	    " errors of class %s not logged since the last line (the last: SQLSTATE %s)",
 	    worker, c->left_out, c->cls, c->last);
 }
 
