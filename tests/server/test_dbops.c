@@ -118,6 +118,12 @@ Test(dbops, m2md_serves_with_the_granted_role_and_names_a_missing_grant)
 	cr_expect_eq(st_check(st_path("dbops-role.conf"), out, sizeof(out)), 1, "%s", out);
 	cr_expect_not_null(strstr(out, "UPDATE (last_seen) ON modules"), "%s", out);
 	cr_expect_not_null(strstr(out, "database role " SRV_ROLE " lacks 1 privilege"), "%s", out);
+	/* Even the first read of the check, the schema's history: named too. */
+	st_sql("REVOKE SELECT ON m2m_schema_migrations FROM " SRV_ROLE, 0, NULL);
+	cr_expect_eq(st_check(st_path("dbops-role.conf"), out, sizeof(out)), 1, "%s", out);
+	cr_expect_not_null(strstr(out, "lacks 2 privilege(s) m2md needs: SELECT ON"
+	    " m2m_schema_migrations; UPDATE (last_seen) ON modules"), "%s", out);
+	st_sql("GRANT SELECT ON m2m_schema_migrations TO " SRV_ROLE, 0, NULL);
 
 	/* The running m2md: each handshake now fails at its commit. The log
 	 * says why at error level, not only a counter; at most a line a second
