@@ -217,6 +217,13 @@ db_async_free(struct db_async *db)
 	free(db);
 }
 
+void
+db_async_on_error(struct db_async *db, db_error_cb cb, void *arg)
+{
+	db->error_cb = cb;
+	db->error_arg = arg;
+}
+
 int
 db_async_up(const struct db_async *db)
 {

@@ -68,6 +68,8 @@ struct db_async {
 	struct db_settings s;
 	db_state_cb state_cb;
 	void *state_arg;
+	db_error_cb error_cb;
+	void *error_arg;
 	PGconn *conn;
 	enum db_link link;
 	int broken;			/* lost, teardown scheduled */

@@ -2,6 +2,7 @@
  * blocking, and the dispatch of results to the job they belong to. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "db/async_int.h"
@@ -52,15 +53,29 @@ db_pipe_flush(struct db_async *db)
 }
 
 /* A failed query: the server skips the rest of the segment and rolls the
- * implicit transaction back; remember why, for every item of the job. */
+ * implicit transaction back; remember why, for every item of the job, and
+ * tell the caller's error callback once, with the SQLSTATE. The primary
+ * message only: libpq's full one spans lines (DETAIL may quote a whole row). */
 static void
-job_error(struct db_job *j, PGresult *r)
+job_error(struct db_async *db, struct db_job *j, PGresult *r)
 {
-	if (j->err == M2M_OK) {
+	const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+	struct db_error e;
+
+	if (j->err == M2M_OK && PQresultStatus(r) != PGRES_PIPELINE_ABORTED) {
 		j->err = M2M_E_DB_QUERY;
-		db_detail(j->detail, sizeof(j->detail), "query",
-		    PQresultStatus(r) == PGRES_PIPELINE_ABORTED ?
-		    "aborted by an earlier error" : PQresultErrorMessage(r));
+		db_strlcpy(e.sqlstate, code != NULL ? code : "", sizeof(e.sqlstate));
+		db_strlcpy(e.message, msg != NULL ? msg : PQresultErrorMessage(r),
+		    sizeof(e.message));
+		e.message[strcspn(e.message, "\r\n")] = '\0';
+		snprintf(j->detail, sizeof(j->detail), "SQLSTATE %s: %s", e.sqlstate[0] ?
+		    e.sqlstate : "none", e.message);
+		if (db->error_cb != NULL)
+			db->error_cb(db->error_arg, &e);
+	} else if (j->err == M2M_OK) {
+		j->err = M2M_E_DB_QUERY;
+		db_detail(j->detail, sizeof(j->detail), "query", "aborted by an earlier error");
 	}
 	PQclear(r);
 }
@@ -82,7 +97,7 @@ dispatch(struct db_async *db, PGresult *r)
 		break;
 	default:
 		j->nres++;
-		job_error(j, r);
+		job_error(db, j, r);
 		break;
 	}
 }

@@ -83,6 +83,12 @@ struct db_migration {
 	char applied_at[40];		/* "" when pending */
 	int modified;			/* applied, but the file changed since */
 	int missing;			/* applied, but no file for it */
+	/* Servers of the release before it keep working with it applied:
+	 * 1 yes, 0 no, -1 not declared. From the file's "-- m2md-compat:
+	 * servers-before-keep-working yes|no" line, or, for a migration this
+	 * release has no file of (applied by a newer m2mctl), from what that
+	 * m2mctl recorded. */
+	int compat;
 };
 typedef void (*db_migration_cb)(void *arg, const struct db_migration *m);
 /* Applies each pending migration in its own transaction, in order, under an
@@ -90,7 +96,8 @@ typedef void (*db_migration_cb)(void *arg, const struct db_migration *m);
  * partitions exist for the coming months. */
 enum m2m_err db_migrate(struct db_admin *a, const char *dir, db_migration_cb cb,
     void *arg, unsigned *applied, char *err, size_t errlen);
-/* Calls cb for every migration known to the directory or the database. */
+/* Calls cb for every migration known to the directory or the database
+ * (for a server: those with missing set are newer than it). */
 enum m2m_err db_migration_status(struct db_admin *a, const char *dir,
     db_migration_cb cb, void *arg, char *err, size_t errlen);
 /* Writes the uncompressed form of every current and pending module key
@@ -101,6 +108,22 @@ enum m2m_err db_admin_fill_full_keys(struct db_admin *a, size_t *filled, size_t 
 /* Creates the monthly report partitions up to months_ahead; returns how many. */
 enum m2m_err db_admin_partitions(struct db_admin *a, int months_ahead,
     int *created, char *err, size_t errlen);
+
+/* The roles m2md's database is used with, each granted the least it needs
+ * (db/grants.c): the server (m2md), the administrator (m2mctl, all but
+ * db migrate and db maintain, which run as the schema's owner) and
+ * applications. */
+enum db_role { DB_ROLE_SERVER, DB_ROLE_ADMIN, DB_ROLE_APP };
+/* Grants role's privileges to the role called name; run as the schema's
+ * owner, inside the caller's transaction if any. */
+enum m2m_err db_admin_grant(struct db_admin *a, enum db_role role, const char *name,
+    char *err, size_t errlen);
+/* Tells cb each privilege of role that the connected role lacks (in GRANT
+ * syntax: "UPDATE (last_seen) ON modules"); n: how many. A table or
+ * function that does not exist counts as lacking. */
+typedef void (*db_priv_cb)(void *arg, const char *missing);
+enum m2m_err db_admin_check_privileges(struct db_admin *a, enum db_role role,
+    db_priv_cb cb, void *arg, size_t *n, char *err, size_t errlen);
 
 /* Server keys. Registers the public half of an HSM key (label may be "").
  * M2M_E_DB_DUPLICATE if this key id is already registered. */
@@ -225,6 +248,16 @@ struct db_async;
  * refused at once with M2M_E_DB_UNAVAILABLE. */
 typedef void (*db_state_cb)(void *arg, enum m2m_err err, const char *detail);
 
+/* A statement failed while the connection stays up (permissions, schema,
+ * constraints, ...): told once per failed lookup or batch, before the
+ * callbacks of its requests, which only get M2M_E_DB_QUERY or
+ * M2M_E_DB_BATCH. The caller logs it: db/ never does. */
+struct db_error {
+	char sqlstate[6];		/* "42501"; "" if the server sent none */
+	char message[200];		/* PostgreSQL's primary message, one line */
+};
+typedef void (*db_error_cb)(void *arg, const struct db_error *e);
+
 /* Starts connecting (PQconnectStart) and returns; the loop does the rest. */
 enum m2m_err db_async_new(struct event_base *base, const struct db_settings *s,
     db_state_cb state_cb, void *arg, struct db_async **out, char *err, size_t errlen);
@@ -232,6 +265,8 @@ enum m2m_err db_async_new(struct event_base *base, const struct db_settings *s,
  * inside this call), then closes the connection. */
 void db_async_free(struct db_async *db);
 int db_async_up(const struct db_async *db);
+/* Where failed statements are told (cb NULL: nowhere). */
+void db_async_on_error(struct db_async *db, db_error_cb cb, void *arg);
 /* The server process id of the connection (0 when down): for logs and tests. */
 int db_async_backend_pid(const struct db_async *db);
 

@@ -24,9 +24,10 @@ struct db_mfile {
 /* The NNN_name.sql files of dir, sorted by number (caller frees *out). */
 enum m2m_err db_migration_scan(const char *dir, struct db_mfile **out, size_t *n,
     char *err, size_t errlen);
-/* A file's text (caller frees) and its SHA-256. */
+/* A file's text (caller frees), its SHA-256 (without the m2md-compat line)
+ * and what that line declares: 1 yes, 0 no, -1 no such line. */
 enum m2m_err db_migration_read(const char *dir, const char *name, char **text,
-    uint8_t sum[32], char *err, size_t errlen);
+    uint8_t sum[32], int *compat, char *err, size_t errlen);
 
 /* Writes "what: msg" into err, without libpq's trailing newline. */
 void db_detail(char *err, size_t errlen, const char *what, const char *msg);

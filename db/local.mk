@@ -7,7 +7,7 @@ libm2mdb_a_SOURCES = db/db.h db/db_int.h \
 	db/settings.c db/admin.c db/migrate.c db/server_key.c db/enroll.c \
 	db/module_admin.c db/instr_admin.c db/bytes.c db/migrate_status.c db/key_full.c \
 	db/async_int.h db/async_conn.c db/async_pipe.c db/async_stmt.c db/async_lookup.c \
-	db/async_writer.c db/async_batch.c db/node.c
+	db/async_writer.c db/async_batch.c db/node.c db/grants.c
 
 # Migrations are installed where m2mctl db migrate looks by default.
 migrationsdir = $(pkgdatadir)/migrations

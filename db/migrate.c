@@ -1,5 +1,8 @@
 /* Schema migrations: db/migrations/NNN_name.sql applied in order, each in
- * its own transaction, recorded with a checksum in m2m_schema_migrations. */
+ * its own transaction, recorded with a checksum in m2m_schema_migrations,
+ * and with what the file declares about servers of earlier releases
+ * (its "-- m2md-compat:" line), so that those can tell whether they still
+ * work on a schema newer than they know. */
 #include "config.h"
 
 #include <dirent.h>
@@ -24,6 +27,10 @@ static const char create_table_sql[] =
 	" name text NOT NULL,"
 	" checksum bytea NOT NULL CHECK (octet_length(checksum) = 32),"
 	" applied_at timestamptz NOT NULL DEFAULT now())";
+/* Rows written before the column existed keep NULL: not declared. */
+static const char add_compat_sql[] =
+	"ALTER TABLE m2m_schema_migrations ADD COLUMN IF NOT EXISTS servers_before_ok boolean";
+static const char compat_tag[] = "-- m2md-compat: servers-before-keep-working ";
 
 const char *
 db_migrations_dir(const char *option)
@@ -94,12 +101,64 @@ db_migration_scan(const char *dir, struct db_mfile **out, size_t *n, char *err, 
 	return M2M_OK;
 }
 
-/* Reads a whole file and its SHA-256; the caller frees *text. */
-enum m2m_err
-db_migration_read(const char *dir, const char *name, char **text, uint8_t sum[32],
+/* The file's "-- m2md-compat:" line: 1 (yes), 0 (no), -1 (none), -2
+ * (malformed: err says why). *line and *len (newline included) locate it. */
+static int
+compat_line(const char *text, const char *path, const char **line, size_t *len,
     char *err, size_t errlen)
 {
+	const size_t tl = sizeof(compat_tag) - 1;
+	const char *p = text, *v, *nl;
+	size_t vlen;
+
+	while (strncmp(p, compat_tag, tl) != 0) {
+		if ((nl = strchr(p, '\n')) == NULL) {
+			*line = NULL;
+			*len = 0;
+			return -1;
+		}
+		p = nl + 1;
+	}
+	v = p + tl;
+	vlen = strcspn(v, "\n");
+	*line = p;
+	*len = (size_t)(v - p) + vlen + (v[vlen] == '\n');
+	if (vlen == 3 && strncmp(v, "yes", 3) == 0)
+		return 1;
+	if (vlen == 2 && strncmp(v, "no", 2) == 0)
+		return 0;
+	db_detail(err, errlen, path, "expected '-- m2md-compat: servers-before-keep-working yes'"
+	    " (or no)");
+	return -2;
+}
+
+/* SHA-256 of text without the skip bytes at line (NULL: the whole text). */
+static int
+sum_without(const char *text, size_t len, const char *line, size_t skip, uint8_t sum[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	size_t head = line != NULL ? (size_t)(line - text) : len;
+	int ok;
+
+	ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(md, text, head) &&
+	    EVP_DigestUpdate(md, text + head + skip, len - head - skip) &&
+	    EVP_DigestFinal_ex(md, sum, NULL);
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -1;
+}
+
+/* Reads a whole file, its SHA-256 and its declaration (compat: 1 yes, 0 no,
+ * -1 none); the caller frees *text. The checksum leaves the declaration
+ * line out: it says something about servers, not about the schema, and
+ * files applied before it was added must not look modified. */
+enum m2m_err
+db_migration_read(const char *dir, const char *name, char **text, uint8_t sum[32],
+    int *compat, char *err, size_t errlen)
+{
 	char path[4096];
+	const char *line;
+	size_t skip;
 	FILE *f;
 	long len;
 
@@ -123,7 +182,16 @@ db_migration_read(const char *dir, const char *name, char **text, uint8_t sum[32
 		return M2M_E_IO;
 	}
 	fclose(f);
-	EVP_Digest(*text, (size_t)len, sum, NULL, EVP_sha256(), NULL);
+	if ((*compat = compat_line(*text, path, &line, &skip, err, errlen)) == -2) {
+		free(*text);
+		*text = NULL;
+		return M2M_E_DB_MIGRATION;
+	}
+	if (sum_without(*text, (size_t)len, line, skip, sum) != 0) {
+		free(*text);
+		*text = NULL;
+		return M2M_E_NOMEM;
+	}
 	return M2M_OK;
 }
 
@@ -136,6 +204,8 @@ ensure_table(struct db_admin *a, char *err, size_t errlen)
 		return e;
 	if ((e = db_command(a, MIGRATE_LOCK, 0, NULL, "lock", err, errlen)) != M2M_OK ||
 	    (e = db_command(a, create_table_sql, 0, NULL, "m2m_schema_migrations",
+	    err, errlen)) != M2M_OK ||
+	    (e = db_command(a, add_compat_sql, 0, NULL, "m2m_schema_migrations",
 	    err, errlen)) != M2M_OK) {
 		db_admin_rollback(a);
 		return e;
@@ -167,11 +237,11 @@ apply_one(struct db_admin *a, const char *dir, const struct db_mfile *m, int *do
 {
 	char ver[16], sumhex[65], *text = NULL;
 	const char *sql;
-	const char *p[3] = { ver, m->name, sumhex };
+	const char *p[4] = { ver, m->name, sumhex, NULL };
 	uint8_t sum[32];
 	PGresult *r;
 	enum m2m_err e;
-	int applied = 0;
+	int applied = 0, compat;
 
 	*done = 0;
 	snprintf(ver, sizeof(ver), "%u", m->version);
@@ -180,9 +250,10 @@ apply_one(struct db_admin *a, const char *dir, const struct db_mfile *m, int *do
 	if ((e = db_command(a, MIGRATE_LOCK, 0, NULL, "lock", err, errlen)) != M2M_OK ||
 	    (e = is_applied(a, m->version, &applied, err, errlen)) != M2M_OK || applied)
 		goto out;
-	if ((e = db_migration_read(dir, m->name, &text, sum, err, errlen)) != M2M_OK)
+	if ((e = db_migration_read(dir, m->name, &text, sum, &compat, err, errlen)) != M2M_OK)
 		goto out;
 	m2m_hex(sum, 32, sumhex);
+	p[3] = compat < 0 ? NULL : compat ? "true" : "false";
 	r = PQexec(a->conn, text);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
 		db_result_fail(r, m->name, err, errlen);
@@ -190,9 +261,9 @@ apply_one(struct db_admin *a, const char *dir, const struct db_mfile *m, int *do
 		goto out;
 	}
 	PQclear(r);
-	sql = "INSERT INTO m2m_schema_migrations (version, name, checksum)"
-	    " VALUES ($1, $2, decode($3, 'hex'))";
-	if ((e = db_command(a, sql, 3, p, m->name, err, errlen)) != M2M_OK)
+	sql = "INSERT INTO m2m_schema_migrations (version, name, checksum, servers_before_ok)"
+	    " VALUES ($1, $2, decode($3, 'hex'), $4)";
+	if ((e = db_command(a, sql, 4, p, m->name, err, errlen)) != M2M_OK)
 		goto out;
 	free(text);
 	if ((e = db_admin_commit(a, err, errlen)) == M2M_OK)

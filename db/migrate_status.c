@@ -21,9 +21,12 @@ applied_rows(struct db_admin *a, PGresult **out, char *err, size_t errlen)
 		return e;
 	if (strcmp(exists, "t") != 0)
 		return M2M_OK;
+	/* Through to_jsonb: tables made before servers_before_ok have no such
+	 * column, and their rows declare nothing. */
 	*out = db_query(a, "SELECT version, name, encode(checksum, 'hex'),"
-	    " date_trunc('second', applied_at)::text FROM m2m_schema_migrations ORDER BY version",
-	    0, NULL);
+	    " date_trunc('second', applied_at)::text,"
+	    " coalesce(to_jsonb(m) ->> 'servers_before_ok', 'unknown')"
+	    " FROM m2m_schema_migrations m ORDER BY version", 0, NULL);
 	if (PQresultStatus(*out) != PGRES_TUPLES_OK) {
 		e = db_result_fail(*out, "m2m_schema_migrations", err, errlen);
 		*out = NULL;
@@ -48,19 +51,29 @@ describe(const char *dir, const struct db_mfile *f, PGresult *r, int i,
     struct db_migration *m)
 {
 	char *text = NULL, hex[65], err[8];
+	const char *recorded;
 	uint8_t sum[32];
+	int compat = -1;
 
 	memset(m, 0, sizeof(*m));
 	m->version = f != NULL ? f->version : (unsigned)strtoul(PQgetvalue(r, i, 0), NULL, 10);
 	db_strlcpy(m->name, f != NULL ? f->name : PQgetvalue(r, i, 1), sizeof(m->name));
 	m->missing = f == NULL;
-	if (i < 0)
-		return;
-	m->applied = 1;
-	db_strlcpy(m->applied_at, PQgetvalue(r, i, 3), sizeof(m->applied_at));
-	if (f != NULL && db_migration_read(dir, f->name, &text, sum, err, sizeof(err)) == M2M_OK) {
-		m2m_hex(sum, 32, hex);
-		m->modified = strcmp(hex, PQgetvalue(r, i, 2)) != 0;
+	m->compat = -1;
+	if (f != NULL && db_migration_read(dir, f->name, &text, sum, &compat, err,
+	    sizeof(err)) == M2M_OK)
+		m->compat = compat;
+	if (i >= 0) {
+		m->applied = 1;
+		db_strlcpy(m->applied_at, PQgetvalue(r, i, 3), sizeof(m->applied_at));
+		if (text != NULL) {
+			m2m_hex(sum, 32, hex);
+			m->modified = strcmp(hex, PQgetvalue(r, i, 2)) != 0;
+		}
+		recorded = PQgetvalue(r, i, 4);
+		if (f == NULL)
+			m->compat = strcmp(recorded, "true") == 0 ? 1 :
+			    strcmp(recorded, "false") == 0 ? 0 : -1;
 	}
 	free(text);
 }

@@ -1,3 +1,4 @@
+-- m2md-compat: servers-before-keep-working no
 -- m2md core schema: the server's keys, modules and the history of their keys.
 -- Applied in one transaction by `m2mctl db migrate`; never edit once released.
 

@@ -1,3 +1,4 @@
+-- m2md-compat: servers-before-keep-working no
 -- Reports: the data modules send. Append-only and partitioned by month on
 -- received_at so that it can grow to billions of rows: old months are
 -- detached or dropped whole, and time-bounded queries touch few partitions.

@@ -1,3 +1,4 @@
+-- m2md-compat: servers-before-keep-working no
 -- Instructions: queued by an application for a module, delivered in the
 -- module's next WELCOME or DATA_ACK (state sent), acknowledged when the module
 -- confirms their id in a later DATA.

@@ -1,3 +1,4 @@
+-- m2md-compat: servers-before-keep-working no
 -- What m2md runs inside its group-commit transactions: one function call
 -- per item, so that an item is one statement in the pipeline. Each returns
 -- (ok, instr_id, body): a first row with ok alone, then one row per

@@ -1,3 +1,4 @@
+-- m2md-compat: servers-before-keep-working yes
 -- Set-based DATA: m2md writes all the DATA items of a group-commit batch
 -- with one call instead of one m2m_data() per item (004), so that the
 -- database's CPU per report is a few row operations, not a PL/pgSQL call,

@@ -1,3 +1,4 @@
+-- m2md-compat: servers-before-keep-working yes
 -- m2m_handshake() (004) without its per-call planning: it called the SQL
 -- function m2m_take_instructions(), which PostgreSQL parses and plans again
 -- at every call from PL/pgSQL (about half of the function's time), even for

@@ -1,3 +1,4 @@
+-- m2md-compat: servers-before-keep-working yes
 -- The uncompressed form of each module key next to the compressed one, so
 -- that m2md does not compute a square root (about 19 us) to decode the
 -- module's key at every handshake. pubkey stays the key's identity (unique,

@@ -1,3 +1,4 @@
+-- m2md-compat: servers-before-keep-working yes
 -- Pseudonyms of 16 to 32 bytes, as the protocol takes them (a HELLO is then
 -- never shorter than the CHALLENGE it earns); 001 allowed 8. A module whose
 -- pseudonym is shorter could never complete a handshake, so it gets a new

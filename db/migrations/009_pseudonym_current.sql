@@ -1,3 +1,4 @@
+-- m2md-compat: servers-before-keep-working yes
 -- A handshake rotates the pseudonym only when the module presented its
 -- current one. m2m_handshake() (006) made the presented pseudonym the
 -- previous one whatever the row held by then, so a stale handshake rewound

@@ -1,3 +1,4 @@
+-- m2md-compat: servers-before-keep-working yes
 -- A WELCOME carries only the instructions that keep it as short as the AUTH
 -- it answers (doc/protocol.md, section 3: m2md passes that budget as
 -- p_bytes, counted for a WELCOME that carries p_new); what does not fit

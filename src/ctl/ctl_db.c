@@ -1,5 +1,6 @@
-/* m2mctl db: schema migrations (migrate, status) and report partitions
- * (maintain). */
+/* m2mctl db: schema migrations (migrate, status), report partitions
+ * (maintain) and the grants of the server's, admin's and applications'
+ * roles (grant). */
 #include "config.h"
 
 #include <getopt.h>
@@ -12,10 +13,13 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: m2mctl db migrate|status|maintain [--db CONNINFO] [--migrations DIR]\n\n"
+	fprintf(f, "usage: m2mctl db migrate|status|maintain [--db CONNINFO] [--migrations DIR]\n"
+	    "       m2mctl db grant [--server ROLE] [--admin ROLE] [--app ROLE] [--db CONNINFO]\n\n"
 	    "  migrate         apply pending migrations, each in one transaction\n"
-	    "  status          list migrations: applied, pending, modified\n"
+	    "  status          list migrations: applied, pending, modified, newer\n"
 	    "  maintain        create the monthly report partitions ahead (--months N, 3)\n"
+	    "  grant           give each ROLE what m2md (--server), m2mctl (--admin) or\n"
+	    "                  applications (--app) need, in one transaction (as the owner)\n"
 	    CTL_DB_USAGE
 	    "  --migrations DIR  where NNN_name.sql live (else $M2M_MIGRATIONS_DIR,\n"
 	    "                  else " PKGDATADIR "/migrations)\n");
@@ -35,8 +39,38 @@ print_status(void *arg, const struct db_migration *m)
 
 	if (!m->applied)
 		(*pending)++;
-	printf("%-8s %-40s %s\n", !m->applied ? "pending" : m->missing ? "no-file" :
-	    m->modified ? "MODIFIED" : "applied", m->name, m->applied_at);
+	/* no-file: applied by a newer m2mctl (or the file was deleted); whether
+	 * a server of this release keeps working with it is what it recorded. */
+	printf("%-8s %-40s %s%s\n", !m->applied ? "pending" : m->missing ? "no-file" :
+	    m->modified ? "MODIFIED" : "applied", m->name, m->applied_at,
+	    !m->missing ? "" : m->compat == 1 ? "  (earlier servers keep working)" :
+	    m->compat == 0 ? "  (earlier servers stop: upgrade m2md)" :
+	    "  (compatibility not recorded: upgrade m2md)");
+}
+
+/* roles[DB_ROLE_*]: the role names given, NULL for those not. */
+static int
+grant(struct db_admin *a, const char *const roles[3])
+{
+	static const char *const opt[] = { "server", "admin", "app" };
+	char err[CTL_ERRLEN] = "";
+	enum m2m_err e;
+	int r;
+
+	if ((e = db_admin_begin(a, err, sizeof(err))) != M2M_OK)
+		return ctl_db_fail(e, err);
+	for (r = DB_ROLE_SERVER; r <= DB_ROLE_APP; r++)
+		if (roles[r] != NULL &&
+		    (e = db_admin_grant(a, (enum db_role)r, roles[r], err, sizeof(err))) != M2M_OK) {
+			db_admin_rollback(a);
+			return ctl_db_fail(e, err);
+		}
+	if ((e = db_admin_commit(a, err, sizeof(err))) != M2M_OK)
+		return ctl_db_fail(e, err);
+	for (r = DB_ROLE_SERVER; r <= DB_ROLE_APP; r++)
+		if (roles[r] != NULL)
+			printf("granted to %s what the %s role needs\n", roles[r], opt[r]);
+	return 0;
 }
 
 static int
@@ -77,8 +111,11 @@ ctl_db_main(int argc, char **argv)
 {
 	static const struct option opts[] = { CTL_DB_LONGOPTS,
 		{ "migrations", required_argument, NULL, 'm' },
-		{ "months", required_argument, NULL, 'n' }, { NULL, 0, NULL, 0 } };
-	const char *dbarg = NULL, *dir = NULL, *what;
+		{ "months", required_argument, NULL, 'n' },
+		{ "server", required_argument, NULL, 's' },
+		{ "admin", required_argument, NULL, 'a' },
+		{ "app", required_argument, NULL, 'p' }, { NULL, 0, NULL, 0 } };
+	const char *dbarg = NULL, *dir = NULL, *what, *roles[3] = { NULL, NULL, NULL };
 	struct db_admin *a;
 	long months = 3;
 	int c, rc;
@@ -94,19 +131,28 @@ ctl_db_main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 's': roles[DB_ROLE_SERVER] = optarg; break;
+		case 'a': roles[DB_ROLE_ADMIN] = optarg; break;
+		case 'p': roles[DB_ROLE_APP] = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (optind + 1 != argc || (strcmp(argv[optind], "migrate") != 0 &&
-	    strcmp(argv[optind], "status") != 0 && strcmp(argv[optind], "maintain") != 0)) {
+	    strcmp(argv[optind], "status") != 0 && strcmp(argv[optind], "maintain") != 0 &&
+	    strcmp(argv[optind], "grant") != 0)) {
 		usage(stderr);
 		return 2;
 	}
 	what = argv[optind];
+	if (strcmp(what, "grant") == 0 && !roles[0] && !roles[1] && !roles[2]) {
+		ctl_errx("db grant: name at least one role (--server, --admin, --app)");
+		return 2;
+	}
 	if (ctl_db_connect(dbarg, &a) != M2M_OK)
 		return 1;
-	rc = run(what, db_migrations_dir(dir), (int)months, a);
+	rc = strcmp(what, "grant") == 0 ? grant(a, roles) :
+	    run(what, db_migrations_dir(dir), (int)months, a);
 	db_admin_close(a);
 	return rc;
 }

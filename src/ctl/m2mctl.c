@@ -64,10 +64,13 @@ fill(const char *env, const char *value)
 		setenv(env, value, 0);	/* the environment, when set, wins */
 }
 
-/* The [hsm] and [database] sections of m2md.conf become the defaults of
- * the token and database options, under the environment and the command
- * line: an administrator on the server's host types no paths. The file is
- * FILE from -c, else $M2M_CONFIG, else the server's if it is readable. */
+/* The [hsm] section of m2md.conf becomes the defaults of the token options
+ * and [admin] conninfo that of the database connection, under the
+ * environment and the command line: an administrator on the server's host
+ * types no paths. Never [database]: that is how the server connects, as a
+ * role with the server's privileges and, with peer authentication, only
+ * for the server's user. The file is FILE from -c, else $M2M_CONFIG, else
+ * the server's if it is readable. */
 static int
 load_config(const char *path)
 {
@@ -87,7 +90,7 @@ load_config(const char *path)
 	fill("M2M_TOKEN", c.hsm_token);
 	fill("M2M_KEY", c.hsm_key);
 	fill("M2M_PIN_FILE", c.hsm_pin_file);
-	fill("M2M_DB", c.db.conninfo);
+	fill("M2M_DB", c.admin_conninfo);
 	srv_config_free(&c);
 	return 0;
 }

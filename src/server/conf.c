@@ -176,6 +176,12 @@ backend_key(struct parse *p, const char *s, const char *k, const char *v)
 		strcpy(c->db.conninfo, v);
 		return 1;
 	}
+	if (strcmp(s, "admin") == 0 && strcmp(k, "conninfo") == 0) {
+		if (strlen(v) >= sizeof(c->admin_conninfo))
+			return -1;
+		strcpy(c->admin_conninfo, v);
+		return 1;
+	}
 	UINT_KEY("database", "batch_max", db.batch_max, 1, 65536);
 	UINT_KEY("database", "batch_delay_us", db.batch_delay_us, 0, 1000000);
 	UINT_KEY("database", "queue_max", db.queue_max, 1, 1u << 24);
@@ -264,6 +270,10 @@ srv_config_load(struct srv_config *c, const char *path, char *err, size_t errlen
 		}
 		if (db_conninfo_check(c->db.conninfo, what, sizeof(what)) != M2M_OK) {
 			snprintf(err, errlen, "%s: [database] conninfo: %s", path, what);
+			return M2M_E_CONFIG;
+		}
+		if (db_conninfo_check(c->admin_conninfo, what, sizeof(what)) != M2M_OK) {
+			snprintf(err, errlen, "%s: [admin] conninfo: %s", path, what);
 			return M2M_E_CONFIG;
 		}
 	}

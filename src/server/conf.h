@@ -1,5 +1,6 @@
 /* m2md.conf: the server's configuration (INI, parsed with inih), shared by
- * m2md and m2mctl (which reads its [hsm] and [database] sections). */
+ * m2md and m2mctl (which reads its [hsm] section, and [admin]: its own
+ * database connection, never the server's [database] one). */
 #ifndef M2M_SRV_CONF_H
 #define M2M_SRV_CONF_H
 
@@ -46,6 +47,8 @@ struct srv_config {
 	 * what changed (only the log is reloaded). */
 	char *set[SRV_CONF_SET_MAX];
 	size_t n_set;
+	/* [admin]: m2mctl's connection; m2md only checks it. */
+	char admin_conninfo[DB_CONNINFO_MAX];
 };
 
 /* Defaults, then the file (NULL: none). On a bad line err names the file,
@@ -56,6 +59,7 @@ void srv_config_free(struct srv_config *c);
  * ", ", log_level and log_target aside; returns how many. */
 size_t srv_config_changed(const struct srv_config *old, const struct srv_config *fresh,
     char *out, size_t len);
+/* SYSCONFDIR/m2md/m2md.conf: where m2md, and m2mctl, look without -c. */
 const char *srv_config_default_path(void);
 
 #endif

@@ -2,7 +2,7 @@
 sbin_PROGRAMS += m2md
 m2md_SOURCES = \
 	src/server/main.c src/server/server.c src/server/server.h src/server/check.c \
-	src/server/keycheck.c \
+	src/server/keycheck.c src/server/check_db.c src/server/dberr.c src/server/dberr.h \
 	src/server/conf.c src/server/conf.h src/server/log.c src/server/log.h \
 	src/server/srv.h src/server/net.c src/server/worker.c src/server/worker_init.c \
 	src/server/rx.c src/server/node.c \

@@ -28,6 +28,10 @@ enum m2m_err srv_check_db(struct srv_config *cfg, const struct proto_srv_key *ke
 struct db_admin;
 enum m2m_err srv_check_keys(struct db_admin *a, const struct srv_config *cfg,
     const struct proto_srv_key *keys, size_t n, FILE *out, char *err, size_t errlen);
+/* check_db.c, for srv_check_db: the schema is one this m2md runs on; the
+ * connected role has the privileges db/grants.c lists for the server. */
+enum m2m_err srv_check_schema(struct db_admin *a, FILE *out, char *err, size_t errlen);
+enum m2m_err srv_check_privileges(struct db_admin *a, FILE *out, char *err, size_t errlen);
 enum m2m_err srv_load_keys(struct hsm *h, const struct srv_config *c,
     struct proto_srv_key *keys, size_t *n, char *err, size_t errlen);
 

@@ -12,6 +12,7 @@
 #include "hsm/hsm.h"
 #include "src/proto/proto.h"
 #include "src/server/conf.h"
+#include "src/server/dberr.h"
 #include "src/server/metrics.h"
 #include "src/server/ratelimit.h"
 #include "src/server/state.h"
@@ -59,6 +60,7 @@ struct worker {
 	struct db_async *db;			/* writes: group commit */
 	struct db_async *db_rd;			/* lookups: never behind a flush */
 	int db_up[2];				/* db, db_rd */
+	struct srv_dberr dberr;			/* their failed statements, in the log */
 	struct halfopen ho;
 	struct sessions sess;
 	struct srv_inbox inbox;

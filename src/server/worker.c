@@ -159,6 +159,7 @@ worker_on_tick(evutil_socket_t fd, short what, void *arg)
 	ho_expire(&w->ho, now);
 	sess_sweep(&w->sess, now > c->session_idle_s ? now - c->session_idle_s : 0, budget);
 	publish_gauges(w);
+	srv_dberr_flush(&w->dberr, w->idx, worker_now_ms());
 	if (w->stopping && w->inflight == 0)
 		event_base_loopexit(w->base, NULL);
 }

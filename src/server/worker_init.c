@@ -41,6 +41,22 @@ on_db_rd_state(void *arg, enum m2m_err err, const char *detail)
 	db_state(arg, 1, err, detail);
 }
 
+static void
+on_db_error(void *arg, const struct db_error *e)
+{
+	struct worker *w = arg;
+
+	srv_dberr_log(&w->dberr, w->idx, db_role[0], e, worker_now_ms());
+}
+
+static void
+on_db_rd_error(void *arg, const struct db_error *e)
+{
+	struct worker *w = arg;
+
+	srv_dberr_log(&w->dberr, w->idx, db_role[1], e, worker_now_ms());
+}
+
 static enum m2m_err
 open_sockets(struct worker *w, char *err, size_t errlen)
 {
@@ -121,7 +137,12 @@ worker_new(struct srv *s, unsigned idx, struct worker **out, char *err, size_t e
 	}
 	if ((e = db_async_new(w->base, &s->cfg->db, on_db_state, w, &w->db, err, errlen)) != M2M_OK)
 		return e;
-	return db_async_new(w->base, &s->cfg->db, on_db_rd_state, w, &w->db_rd, err, errlen);
+	db_async_on_error(w->db, on_db_error, w);
+	if ((e = db_async_new(w->base, &s->cfg->db, on_db_rd_state, w, &w->db_rd, err,
+	    errlen)) != M2M_OK)
+		return e;
+	db_async_on_error(w->db_rd, on_db_rd_error, w);
+	return M2M_OK;
 }
 
 void
