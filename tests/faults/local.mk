@@ -2,7 +2,8 @@
 # token (behind the test PKCS#11 module where the HSM must misbehave) and a
 # throwaway PostgreSQL (tests/db/with-pg): PostgreSQL restarted under load,
 # HSM failures and latency, HELLO floods from many loopback sources, junk
-# datagrams, a module that keeps failing authentication. check-sql checks
+# datagrams, a module that keeps failing authentication, a wire observer
+# that knows a module's pseudonym and tokens. check-sql checks
 # that every SQL statement the server sends is a prepared one.
 FAULT_TESTS = tests/faults/test_faults tests/faults/test_abuse
 check_PROGRAMS += $(FAULT_TESTS)
@@ -17,6 +18,7 @@ $(FAULT_TESTS): tests/hsm/m2mshim.la
 tests_faults_test_faults_SOURCES = tests/faults/test_faults.c $(FAULT_COMMON)
 tests_faults_test_faults_CFLAGS = $(TEST_CFLAGS)
 tests_faults_test_faults_LDADD = $(FAULT_LIBS)
-tests_faults_test_abuse_SOURCES = tests/faults/test_abuse.c $(FAULT_COMMON)
+tests_faults_test_abuse_SOURCES = tests/faults/test_abuse.c tests/faults/test_observer.c \
+	$(FAULT_COMMON)
 tests_faults_test_abuse_CFLAGS = $(TEST_CFLAGS)
 tests_faults_test_abuse_LDADD = $(FAULT_LIBS)
