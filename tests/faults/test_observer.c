@@ -313,3 +313,141 @@ Test(observer, wire_observer_cannot_lock_a_module_out, .timeout = 180)
 	cli_close(&c);
 	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
 }
+
+/* ---- an observer that also sends from the module's address ---- */
+
+/* The spoofer's HELLO with pseudonym ps from fd (answering RETRY); the
+ * CHALLENGE's token, 0 when none came. */
+static int
+spoof_hello(struct proto_ctx *ctx, int fd, const struct proto_mod_creds *ps,
+    uint8_t token[PROTO_TOKEN_LEN])
+{
+	struct proto_mod_hs hs;
+	uint8_t out[PROTO_DATAGRAM_MAX], in[PROTO_DATAGRAM_MAX];
+	size_t n;
+	ssize_t m;
+	int got = 0;
+
+	cr_assert_eq(proto_mod_hello(ctx, &hs, ps, out, sizeof(out), &n), M2M_OK);
+	for (int round = 0; round < 3 && !got; round++) {
+		ft_sendto(fd, ob.port, out, n);
+		for (double until = ft_now() + 2; ft_now() < until;) {
+			if ((m = recv(fd, in, sizeof(in), 0)) <= 0) {
+				usleep(1000);
+				continue;
+			}
+			if (in[1] == PROTO_CHALLENGE && m > PROTO_HDR_LEN + PROTO_TOKEN_LEN) {
+				memcpy(token, in + PROTO_HDR_LEN, PROTO_TOKEN_LEN);
+				got = 1;
+			} else if (in[1] == PROTO_RETRY) {
+				cr_assert_eq(proto_mod_retry(ctx, &hs, ps, in, (size_t)m, out, sizeof(out),
+				    &n), M2M_OK);
+			}
+			break;
+		}
+	}
+	proto_wipe(&hs, sizeof(hs));
+	return got;
+}
+
+/* What m2md did with the last AUTH: asked the HSM or refused it at a rate
+ * limit. */
+static double
+hsm_outcomes(void)
+{
+	return metric("m2md_hsm_derives_total", NULL) +
+	    metric("m2md_handshakes_failed_total", DROP("M2M_E_SRV_RATE_LIMITED"));
+}
+
+static void
+await_outcome(double before)
+{
+	for (int i = 0; i < 400 && hsm_outcomes() == before; i++)
+		usleep(5000);
+}
+
+/* One HELLO with the pseudonym and a garbage AUTH on its token from fd;
+ * 1 when a rate limit refused it. */
+static int
+spoof_one(struct observer *o, int fd, const struct proto_mod_creds *ps)
+{
+	uint8_t token[PROTO_TOKEN_LEN];
+	double before = hsm_outcomes(),
+	    rl = metric("m2md_handshakes_failed_total", DROP("M2M_E_SRV_RATE_LIMITED"));
+
+	cr_assert(spoof_hello(o->ctx, fd, ps, token), "the spoofer gets a CHALLENGE");
+	ob_garbage(o, fd, token);
+	await_outcome(before);
+	return metric("m2md_handshakes_failed_total", DROP("M2M_E_SRV_RATE_LIMITED")) > rl;
+}
+
+/* The module's AUTH once more: 1 refused by a rate limit, 0 answered. */
+static int
+module_auth_refused(struct cli *c, const uint8_t *auth, size_t n)
+{
+	double rl = metric("m2md_handshakes_failed_total", DROP("M2M_E_SRV_RATE_LIMITED"));
+
+	cr_assert_eq(cli_send(c, auth, n), M2M_OK);
+	for (int i = 0; i < 40; i++) {
+		if (await_welcome(c, ft_now() + 0.05) == M2M_OK)
+			return 0;
+		if (metric("m2md_handshakes_failed_total", DROP("M2M_E_SRV_RATE_LIMITED")) > rl)
+			return 1;
+	}
+	cr_assert_fail("the module's AUTH got neither a WELCOME nor a refusal");
+	return 0;
+}
+
+/* Sending from the module's own address (spoofed; here 127.0.0.1 as the
+ * module, another port), the observer can spend the HSM budget of
+ * (pseudonym, that address) and have the module's AUTHs refused while it
+ * keeps doing so. A refused AUTH uses no attempt and leaves the token
+ * open: when the observer stops, the module's resend of the same AUTH
+ * completes once the bucket has refilled (1 s at pseudonym_rate 1/s). */
+Test(observer, spoofer_of_the_module_address_delays_but_cannot_lock_out, .timeout = 120)
+{
+	static struct observer o;
+	uint8_t auth[PROTO_DATAGRAM_MAX];
+	size_t n;
+	struct cli c;
+	int fd, refused = 0, drained;
+	double t_refused = 0, t_done;
+	pid_t pid;
+
+	ob.port = ft_port(41);
+	pid = ft_start_m2md("m2md-spoof.conf", ob.port, LIMITS);
+	ft_client(&c, ft_enroll("creds-spoof", 1), 0, ob.port);
+	cr_assert_eq(proto_ctx_new(&o.ctx, NULL), M2M_OK);
+	cr_assert_geq(fd = ft_udp_from(1), 0);
+	/* The refill may hand the module a token between two of the observer's
+	 * AUTHs: it then completes, and the observer starts over on the next
+	 * pseudonym. */
+	for (int round = 0; round < 3 && refused <= PROTO_AUTH_ATTEMPTS; round++) {
+		drained = 0;
+		for (int i = 0; i < 40 && !drained; i++)
+			drained = spoof_one(&o, fd, &c.cr);
+		cr_assert(drained, "the observer emptied the bucket of (pseudonym, address)");
+		c.timeout_ms = 2000;
+		cr_assert_eq(cli_hello(&c, NULL, 0, auth, &n), M2M_OK);
+		t_refused = ft_now();
+		for (refused = 0; refused <= PROTO_AUTH_ATTEMPTS; refused++) {
+			(void)spoof_one(&o, fd, &c.cr);		/* keeps it empty */
+			if (!module_auth_refused(&c, auth, n))
+				break;
+		}
+	}
+	printf("spoofer: the module's AUTH refused %d times in a row (rate limit of its"
+	    " pseudonym and address, burst 10, 1/s), %lu garbage AUTHs\n", refused, ob.auths);
+	cr_assert_gt(refused, PROTO_AUTH_ATTEMPTS, "more refusals than a token has attempts");
+	usleep(1200000);	/* the observer stopped: one token refills */
+	cr_assert_eq(cli_send(&c, auth, n), M2M_OK);
+	cr_assert_eq(await_welcome(&c, ft_now() + 3), M2M_OK,
+	    "the same AUTH completes: its token is still open");
+	t_done = ft_now();
+	printf("spoofer: the module completed with the same token %.1f s after its first"
+	    " refusal\n", t_done - t_refused);
+	close(fd);
+	proto_ctx_free(o.ctx);
+	cli_close(&c);
+	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
+}
