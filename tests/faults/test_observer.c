@@ -256,6 +256,24 @@ metric(const char *name, const char *label)
 	return st_metric(ob.port + 1, name, label);
 }
 
+static void
+report(double elapsed, unsigned ok, double *times, double derives, double dec0, double rl0)
+{
+	printf("observer: limits of m2md's defaults: pseudonym_rate 1/s burst 10 (per pseudonym"
+	    " and source), hsm_source_rate 500/s burst 1000, source_rate 20/s burst 40\n");
+	printf("observer: %lu HELLO (%.1f/s) and %lu garbage AUTH (%.1f/s, %lu on the module's"
+	    " tokens) from %d addresses in %.1f s, %.0f bytes/s\n", ob.hellos,
+	    (double)ob.hellos / elapsed, ob.auths, (double)ob.auths / elapsed,
+	    ob.auths_module_tokens, OB_ADDRS, elapsed, (double)ob.bytes / elapsed);
+	printf("observer: module (150 ms uplink) completed %u of %d handshakes (%.0f%%, target"
+	    " 90%%); time per handshake p50 %.0f ms, max %.0f ms\n", ok, RUNS, 100.0 * ok / RUNS,
+	    1e3 * ft_percentile(times, RUNS, 0.5), 1e3 * ft_percentile(times, RUNS, 1));
+	printf("observer: HSM derives %.0f for %zu tokens that got an AUTH; dropped at C1 %.0f;"
+	    " rate-limited %.0f\n", derives, ob.n_authed,
+	    metric("m2md_drops_total", DROP("M2M_E_PROTO_DECRYPT")) - dec0,
+	    metric("m2md_handshakes_failed_total", DROP("M2M_E_SRV_RATE_LIMITED")) - rl0);
+}
+
 Test(observer, wire_observer_cannot_lock_a_module_out, .timeout = 180)
 {
 	static struct observer o;
@@ -289,20 +307,7 @@ Test(observer, wire_observer_cannot_lock_a_module_out, .timeout = 180)
 	usleep(300000);		/* the last AUTHs served */
 
 	derives = metric("m2md_hsm_derives_total", NULL) - der0;
-	printf("observer: limits of m2md's defaults: pseudonym_rate 1/s burst 10 (per pseudonym"
-	    " and source), hsm_source_rate 500/s burst 1000, source_rate 20/s burst 40\n");
-	printf("observer: %lu HELLO (%.1f/s) and %lu garbage AUTH (%.1f/s, %lu on the module's"
-	    " tokens) from %d addresses in %.1f s, %.0f bytes/s\n", ob.hellos,
-	    (double)ob.hellos / elapsed, ob.auths, (double)ob.auths / elapsed,
-	    ob.auths_module_tokens, OB_ADDRS, elapsed, (double)ob.bytes / elapsed);
-	printf("observer: module (150 ms uplink) completed %u of %d handshakes (%.0f%%, target"
-	    " 90%%); time per handshake p50 %.0f ms, max %.0f ms\n", ok, RUNS, 100.0 * ok / RUNS,
-	    1e3 * ft_percentile(times, RUNS, 0.5), 1e3 * ft_percentile(times, RUNS, 1));
-	printf("observer: HSM derives %.0f for %zu tokens that got an AUTH; dropped at C1 %.0f;"
-	    " rate-limited %.0f\n", derives, ob.n_authed,
-	    metric("m2md_drops_total", DROP("M2M_E_PROTO_DECRYPT")) - dec0,
-	    metric("m2md_handshakes_failed_total", DROP("M2M_E_SRV_RATE_LIMITED")) - rl0);
-
+	report(elapsed, ok, times, derives, dec0, rl0);
 	cr_assert(ft_alive(pid));
 	cr_assert_gt(ob.auths_module_tokens, 0, "the observer attacked the module's tokens");
 	cr_assert_geq(ok, RUNS * 9 / 10, "the module completes at least 90%% of its handshakes");
