@@ -111,13 +111,13 @@ static int st_srv_auth(struct bench *b)
 	uint8_t dh1[PROTO_DH_LEN];
 	int err;
 
-	if ((err = proto_srv_auth_start(&b->auth, &b->shs, b->buf[2], b->len[2])) != M2M_OK ||
+	if ((err = proto_srv_auth_start(b->ctx, &b->auth, &b->shs, b->buf[2], b->len[2])) != M2M_OK ||
 	    (err = proto_srv_auth_module(&b->auth, &b->rec)) != M2M_OK ||
 	    (err = proto_p256_ecdh(b->ctx, b->s_priv, PROTO_SCALAR_LEN, b->auth.hs.e_m,
 	    PROTO_POINT_FULL_LEN, dh1)) != M2M_OK)
 		return err;
 	err = proto_srv_auth_dh1(b->ctx, &b->auth, dh1);
-	proto_srv_hs_settle(&b->shs, (enum m2m_err)err);
+	proto_srv_hs_settle(&b->shs, &b->auth, (enum m2m_err)err);
 	return err;
 }
 static int st_srv_welcome(struct bench *b)

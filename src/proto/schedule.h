@@ -24,7 +24,8 @@ enum m2m_err proto_sched_k1(struct proto_ctx *ctx, const uint8_t th2[PROTO_HASH_
 enum m2m_err proto_sched_k2(struct proto_ctx *ctx, const uint8_t prk1[PROTO_HASH_LEN],
     const uint8_t dh2[PROTO_DH_LEN], const uint8_t th3[PROTO_HASH_LEN],
     uint8_t prk2[PROTO_HASH_LEN], struct sched_key *k2);
-/* Expand(PRK2, label || TH4, 28): the WELCOME key and the session keys. */
+/* Expand(PRK2, label || TH4, 28): the WELCOME key and the session keys;
+ * with th4 NULL, Expand(PRK, label, 28): K1 again from a kept PRK1. */
 enum m2m_err proto_sched_expand(struct proto_ctx *ctx, const uint8_t prk2[PROTO_HASH_LEN],
     const char *label, const uint8_t th4[PROTO_HASH_LEN], struct sched_key *k);
 

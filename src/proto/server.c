@@ -6,6 +6,11 @@
 
 #include <string.h>
 
+/* PRK1 takes exactly the place of E_m's Y (struct proto_srv_hs). */
+_Static_assert(sizeof(((struct proto_srv_hs *)0)->e_m) ==
+    sizeof(((struct proto_srv_hs *)0)->e_m_x) + sizeof(((struct proto_srv_hs *)0)->prk1),
+    "prk1 overlays the Y of E_m");
+
 static const struct proto_srv_key *
 find_key(const struct proto_srv_key *keys, size_t n, const uint8_t *key_id)
 {
@@ -80,8 +85,28 @@ proto_srv_hello_again(struct proto_ctx *ctx, const struct proto_srv_hs *hs,
 	return M2M_E_PROTO_STATE;
 }
 
+/* K1 from the kept PRK1; C1 opened into a->identity. Only a holder of e_m
+ * (or of s and e_s) can make a C1 that opens. */
+static enum m2m_err
+open_c1(struct proto_ctx *ctx, struct proto_srv_auth *a)
+{
+	struct sched_key k1;
+	enum m2m_err err;
+
+	err = proto_sched_expand(ctx, a->hs.prk1, SCHED_LABEL_K1, NULL, &k1);
+	if (err == M2M_OK)
+		err = proto_aead_open(ctx, k1.key, k1.iv, a->hs.th2, PROTO_HASH_LEN, a->msg.c1,
+		    a->msg.c1_len, a->identity);
+	proto_wipe(&k1, sizeof(k1));
+	if (err != M2M_OK)
+		return err;
+	a->identity_len = a->msg.c1_len - PROTO_TAG_LEN;
+	a->c1_opened = 1;
+	return M2M_OK;
+}
+
 enum m2m_err
-proto_srv_auth_start(struct proto_srv_auth *a, struct proto_srv_hs *hs,
+proto_srv_auth_start(struct proto_ctx *ctx, struct proto_srv_auth *a, struct proto_srv_hs *hs,
     const uint8_t *pkt, size_t len)
 {
 	struct proto_auth m;
@@ -95,27 +120,53 @@ proto_srv_auth_start(struct proto_srv_auth *a, struct proto_srv_hs *hs,
 		return M2M_E_PROTO_ATTEMPTS;
 	if (!proto_ct_equal(m.token, hs->token, PROTO_TOKEN_LEN))
 		return M2M_E_PROTO_TOKEN;
-	hs->attempts_left--;
-	hs->state = PROTO_SRV_HS_BUSY;
 	memset(a, 0, sizeof(*a));
 	a->hs = *hs;
 	memcpy(a->pkt, pkt, len);
 	a->pkt_len = len;
-	if ((err = proto_auth_decode(a->pkt, a->pkt_len, &a->msg)) != M2M_OK)
+	err = proto_auth_decode(a->pkt, a->pkt_len, &a->msg);
+	/* Keyed: C1 costs one HMAC and one AES-GCM; failing it costs the
+	 * entry nothing, so garbage cannot use up the real module's token. */
+	if (err == M2M_OK && a->hs.keyed)
+		err = open_c1(ctx, a);
+	if (err != M2M_OK) {
+		proto_srv_auth_wipe(a);
 		return err;
+	}
+	hs->state = PROTO_SRV_HS_BUSY;
 	a->req = PROTO_REQ_LOOKUP;
 	return M2M_OK;
 }
 
-int
-proto_srv_hs_settle(struct proto_srv_hs *hs, enum m2m_err result)
+/* What uses an attempt: an AUTH made with e_m (C1 opened), or a refusal
+ * by the record, which depends on the entry's pseudonym alone (the same
+ * for any AUTH on it, so a stranger's cannot make it happen to a module
+ * whose record is fine) and bounds the lookups per token. */
+static int
+uses_attempt(const struct proto_srv_auth *a, enum m2m_err result)
 {
+	return a->c1_opened || result == M2M_E_PROTO_UNKNOWN_MODULE ||
+	    result == M2M_E_PROTO_MODULE_STATUS;
+}
+
+int
+proto_srv_hs_settle(struct proto_srv_hs *hs, const struct proto_srv_auth *a,
+    enum m2m_err result)
+{
+	/* The HSM's work is kept whatever became of the AUTH that paid for it. */
+	if (a->hs.keyed && !hs->keyed && proto_ct_equal(a->hs.token, hs->token, PROTO_TOKEN_LEN)) {
+		memcpy(hs->prk1, a->hs.prk1, PROTO_HASH_LEN);
+		hs->keyed = 1;
+	}
 	if (result == M2M_OK) {
 		hs->state = PROTO_SRV_HS_DONE;
 		proto_wipe(hs->e_s_priv, sizeof(hs->e_s_priv));
+		proto_wipe(hs->prk1, sizeof(hs->prk1));
 		return 0;
 	}
 	hs->state = PROTO_SRV_HS_OPEN;
+	if (uses_attempt(a, result) && hs->attempts_left > 0)
+		hs->attempts_left--;
 	return hs->attempts_left == 0;
 }
 
@@ -131,32 +182,14 @@ proto_srv_auth_module(struct proto_srv_auth *a, const struct proto_module_rec *r
 	if (rec->identity_len == 0 || rec->identity_len > PROTO_IDENTITY_MAX)
 		return M2M_E_INVALID_ARG;
 	a->rec = *rec;
-	a->req = PROTO_REQ_ECDH;
+	a->req = a->hs.keyed ? PROTO_REQ_VERIFY : PROTO_REQ_ECDH;
 	return M2M_OK;
-}
-
-/* C1 must carry exactly the identity of the record found by pseudonym. */
-static enum m2m_err
-open_identity(struct proto_ctx *ctx, struct proto_srv_auth *a, const struct sched_key *k1)
-{
-	uint8_t id[PROTO_IDENTITY_MAX];
-	size_t len = a->msg.c1_len - PROTO_TAG_LEN;
-	enum m2m_err err;
-	int same;
-
-	err = proto_aead_open(ctx, k1->key, k1->iv, a->hs.th2, PROTO_HASH_LEN, a->msg.c1,
-	    a->msg.c1_len, id);
-	if (err != M2M_OK)
-		return err;
-	same = len == a->rec.identity_len && proto_ct_equal(id, a->rec.identity, len);
-	proto_wipe(id, sizeof(id));
-	return same ? M2M_OK : M2M_E_PROTO_IDENTITY;
 }
 
 /* C2 under K2 from DH2 = ECDH(e_s, M): proves possession of m. */
 static enum m2m_err
-open_data_with(struct proto_ctx *ctx, struct proto_srv_auth *a, const uint8_t *prk1,
-    const uint8_t *th3, const uint8_t *module_key, size_t key_len)
+open_data_with(struct proto_ctx *ctx, struct proto_srv_auth *a, const uint8_t *th3,
+    const uint8_t *module_key, size_t key_len)
 {
 	uint8_t dh2[PROTO_DH_LEN];
 	struct sched_key k2;
@@ -164,7 +197,7 @@ open_data_with(struct proto_ctx *ctx, struct proto_srv_auth *a, const uint8_t *p
 
 	err = proto_p256_ecdh(ctx, a->hs.e_s_priv, PROTO_SCALAR_LEN, module_key, key_len, dh2);
 	if (err == M2M_OK)
-		err = proto_sched_k2(ctx, prk1, dh2, th3, a->prk2, &k2);
+		err = proto_sched_k2(ctx, a->hs.prk1, dh2, th3, a->prk2, &k2);
 	if (err == M2M_OK)
 		err = proto_aead_open(ctx, k2.key, k2.iv, th3, PROTO_HASH_LEN, a->msg.c2,
 		    a->msg.c2_len, a->data);
@@ -174,8 +207,7 @@ open_data_with(struct proto_ctx *ctx, struct proto_srv_auth *a, const uint8_t *p
 }
 
 static enum m2m_err
-open_data(struct proto_ctx *ctx, struct proto_srv_auth *a, const uint8_t *prk1,
-    const uint8_t *th3)
+open_data(struct proto_ctx *ctx, struct proto_srv_auth *a, const uint8_t *th3)
 {
 	enum m2m_err err;
 
@@ -183,15 +215,15 @@ open_data(struct proto_ctx *ctx, struct proto_srv_auth *a, const uint8_t *prk1,
 	 * points (on the curve); the database guarantees it is the same M. */
 	err = M2M_E_PROTO_POINT;
 	if (a->rec.has_key_full)
-		err = open_data_with(ctx, a, prk1, th3, a->rec.key_full, PROTO_POINT_FULL_LEN);
+		err = open_data_with(ctx, a, th3, a->rec.key_full, PROTO_POINT_FULL_LEN);
 	/* A stored form that does not decode (the database checks X and the
 	 * parity of Y, not the curve) must not lock the module out. */
 	if (err == M2M_E_PROTO_POINT)
-		err = open_data_with(ctx, a, prk1, th3, a->rec.key, PROTO_POINT_LEN);
+		err = open_data_with(ctx, a, th3, a->rec.key, PROTO_POINT_LEN);
 	/* A REKEYed module may already use its new key: the first C2 that
 	 * opens with it is the proof of possession. */
 	if (err == M2M_E_PROTO_DECRYPT && a->rec.has_pending) {
-		err = open_data_with(ctx, a, prk1, th3, a->rec.pending_key, PROTO_POINT_LEN);
+		err = open_data_with(ctx, a, th3, a->rec.pending_key, PROTO_POINT_LEN);
 		a->used_pending_key = err == M2M_OK;
 	}
 	if (err == M2M_E_PROTO_DECRYPT)
@@ -203,7 +235,7 @@ enum m2m_err
 proto_srv_auth_dh1(struct proto_ctx *ctx, struct proto_srv_auth *a,
     const uint8_t dh1[PROTO_DH_LEN])
 {
-	uint8_t dh3[PROTO_DH_LEN], prk1[PROTO_HASH_LEN], th3[PROTO_HASH_LEN];
+	uint8_t dh3[PROTO_DH_LEN], prk1[PROTO_HASH_LEN];
 	struct sched_key k1;
 	enum m2m_err err;
 
@@ -213,21 +245,41 @@ proto_srv_auth_dh1(struct proto_ctx *ctx, struct proto_srv_auth *a,
 	    PROTO_POINT_FULL_LEN, dh3);
 	if (err == M2M_OK)
 		err = proto_sched_k1(ctx, a->hs.th2, dh1, dh3, prk1, &k1);
-	if (err == M2M_OK)
-		err = open_identity(ctx, a, &k1);
-	if (err == M2M_OK)
+	if (err == M2M_OK) {
+		memcpy(a->hs.prk1, prk1, PROTO_HASH_LEN);	/* E_m's Y is done with */
+		a->hs.keyed = 1;
+		err = open_c1(ctx, a);
+	}
+	proto_wipe(dh3, sizeof(dh3));
+	proto_wipe(prk1, sizeof(prk1));
+	proto_wipe(&k1, sizeof(k1));
+	if (err != M2M_OK)
+		return err;
+	a->req = PROTO_REQ_VERIFY;
+	return proto_srv_auth_verify(ctx, a);
+}
+
+enum m2m_err
+proto_srv_auth_verify(struct proto_ctx *ctx, struct proto_srv_auth *a)
+{
+	uint8_t th3[PROTO_HASH_LEN];
+	enum m2m_err err;
+
+	if (a->req != PROTO_REQ_VERIFY || !a->c1_opened)
+		return M2M_E_PROTO_STATE;
+	/* C1 must carry exactly the identity of the record found by pseudonym. */
+	err = M2M_E_PROTO_IDENTITY;
+	if (a->identity_len == a->rec.identity_len &&
+	    proto_ct_equal(a->identity, a->rec.identity, a->identity_len))
 		err = proto_sha256(a->hs.th2, PROTO_HASH_LEN, a->msg.token, PROTO_TOKEN_LEN,
 		    a->msg.c1, a->msg.c1_len, th3);
 	if (err == M2M_OK)
-		err = open_data(ctx, a, prk1, th3);
+		err = open_data(ctx, a, th3);
 	if (err == M2M_OK)
 		err = proto_sha256(th3, PROTO_HASH_LEN, a->msg.c2, a->msg.c2_len, NULL, 0,
 		    a->th4);
 	if (err == M2M_OK)
 		err = proto_random(ctx, a->next_pseudonym, PROTO_PSEUDONYM_LEN);
-	proto_wipe(dh3, sizeof(dh3));
-	proto_wipe(prk1, sizeof(prk1));
-	proto_wipe(&k1, sizeof(k1));
 	proto_wipe(a->hs.e_s_priv, PROTO_SCALAR_LEN);
 	if (err != M2M_OK)
 		return err;

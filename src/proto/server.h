@@ -3,13 +3,20 @@
  * and the next step takes it. Order:
  *   proto_srv_hello        HELLO  -> CHALLENGE (state in a proto_srv_hs)
  *   proto_srv_auth_start   AUTH   -> request: look up the pseudonym
- *   proto_srv_auth_module  record -> request: ECDH(s, E_m) in the HSM
+ *   proto_srv_auth_module  record -> request: ECDH(s, E_m) in the HSM, or
+ *                                    VERIFY when the token's PRK1 is kept
  *   proto_srv_auth_dh1     DH1    -> request: commit (identity, data, pseudonym)
- *   proto_srv_welcome      commit done -> WELCOME and the session */
+ *   proto_srv_auth_verify  (VERIFY) -> request: commit, no HSM
+ *   proto_srv_welcome      commit done -> WELCOME and the session
+ *   proto_srv_hs_settle    the outcome, back on the half-open entry
+ * A token costs at most one HSM operation in its life: the first AUTH that
+ * gets that far keeps PRK1 (from DH1 and DH3, which depend only on the
+ * HELLO and the server's keys) in the entry, and every later AUTH is first
+ * checked against C1 with it, which only a holder of e_m can pass. */
 #ifndef M2M_PROTO_SERVER_H
 #define M2M_PROTO_SERVER_H
 
-#define PROTO_AUTH_ATTEMPTS	3	/* AUTH tries per token */
+#define PROTO_AUTH_ATTEMPTS	3	/* AUTH tries per token whose C1 opens */
 
 /* One server key the HSM holds: its public point and key id. */
 struct proto_srv_key {
@@ -18,7 +25,9 @@ struct proto_srv_key {
 };
 
 /* Half-open handshake: what the server keeps between CHALLENGE and AUTH.
- * Plain data, fixed size (under 256 bytes), wiped when dropped. */
+ * Plain data, fixed size (under 256 bytes), wiped when dropped. Once
+ * keyed, PRK1 takes the place of E_m's Y coordinate, which only DH1 and
+ * DH3 needed: the X coordinate stays, by which a resent HELLO finds it. */
 enum proto_srv_hs_state {
 	PROTO_SRV_HS_OPEN = 0,		/* waiting for an AUTH */
 	PROTO_SRV_HS_BUSY,		/* one AUTH in flight: others are refused */
@@ -32,7 +41,14 @@ struct proto_srv_hs {
 	uint8_t pseudonym[PROTO_PSEUDONYM_MAX];
 	uint8_t pseudonym_len;
 	uint8_t attempts_left;
-	uint8_t e_m[PROTO_POINT_FULL_LEN];	/* validated, uncompressed */
+	uint8_t keyed;			/* prk1 is set: DH1 and DH3 are done */
+	union {
+		uint8_t e_m[PROTO_POINT_FULL_LEN];	/* validated, uncompressed */
+		struct {
+			uint8_t e_m_x[1 + PROTO_DH_LEN];	/* 0x04 || X */
+			uint8_t prk1[PROTO_HASH_LEN];		/* when keyed */
+		};
+	};
 	uint8_t e_s_priv[PROTO_SCALAR_LEN];
 	uint8_t th2[PROTO_HASH_LEN];
 };
@@ -70,6 +86,7 @@ struct proto_module_rec {
 enum proto_req {
 	PROTO_REQ_LOOKUP = 1,		/* fetch the module record of req_pseudonym */
 	PROTO_REQ_ECDH,			/* ECDH(server key hs.key_id, hs.e_m) */
+	PROTO_REQ_VERIFY,		/* no request: call proto_srv_auth_verify */
 	PROTO_REQ_COMMIT,		/* store the outcome, then proto_srv_welcome */
 	PROTO_REQ_DONE,
 };
@@ -83,7 +100,12 @@ struct proto_srv_auth {
 	size_t pkt_len;
 	struct proto_auth msg;		/* points into pkt */
 	struct proto_module_rec rec;
-	/* Filled by proto_srv_auth_dh1, read by the caller for the commit. */
+	/* C1 opened: the AUTH was made with the handshake's keys, and a failure
+	 * from here on uses one of the token's attempts. */
+	int c1_opened;
+	uint8_t identity[PROTO_IDENTITY_MAX];	/* C1's plaintext */
+	size_t identity_len;
+	/* Filled by proto_srv_auth_verify, read by the caller for the commit. */
 	int used_pending_key;		/* C2 opened with rec.pending_key */
 	uint8_t next_pseudonym[PROTO_PSEUDONYM_LEN];	/* offered to the commit */
 	uint8_t data[PROTO_DATAGRAM_MAX];	/* first data, decrypted */
@@ -93,24 +115,38 @@ struct proto_srv_auth {
 	uint8_t th4[PROTO_HASH_LEN];
 };
 
-/* Checks the AUTH against the half-open entry (token in constant time, one
- * attempt used, entry marked busy so a duplicate cannot run in parallel).
- * On success a->req is PROTO_REQ_LOOKUP for hs->pseudonym.
- * M2M_E_PROTO_ATTEMPTS means the caller must drop the entry. */
-enum m2m_err proto_srv_auth_start(struct proto_srv_auth *a, struct proto_srv_hs *hs,
-    const uint8_t *pkt, size_t len);
-/* Ends the attempt on the half-open entry: M2M_OK marks the token used
- * (single use: a replayed AUTH is refused), an error reopens the entry
- * while attempts are left. Returns 1 when the caller should drop it. */
-int proto_srv_hs_settle(struct proto_srv_hs *hs, enum m2m_err result);
+/* Checks the AUTH against the half-open entry hs: state OPEN, attempts
+ * left, token (constant time); then, when hs is keyed, C1 against K1 from
+ * the kept PRK1 (M2M_E_PROTO_DECRYPT: made without e_m; no attempt used,
+ * the entry unchanged). On success the entry is BUSY (a duplicate cannot
+ * run in parallel) and a->req is PROTO_REQ_LOOKUP for hs->pseudonym. If
+ * a->hs.keyed is 0 this AUTH will need the HSM: the caller applies its
+ * HSM rate limits now, before the lookup. M2M_E_PROTO_ATTEMPTS means the
+ * caller must drop the entry. */
+enum m2m_err proto_srv_auth_start(struct proto_ctx *ctx, struct proto_srv_auth *a,
+    struct proto_srv_hs *hs, const uint8_t *pkt, size_t len);
+/* Ends the AUTH a on the half-open entry hs it started on: keeps the PRK1
+ * a derived, so the entry never needs the HSM again. M2M_OK marks the
+ * token used (single use: a replayed AUTH is refused). An error reopens
+ * the entry, and uses one attempt if C1 opened (a->c1_opened) or the
+ * record refused the pseudonym (unknown, inactive): an AUTH refused by a
+ * rate limit, the HSM, a database error or C1 uses none. Returns 1 when
+ * the caller should drop the entry: no attempt left. */
+int proto_srv_hs_settle(struct proto_srv_hs *hs, const struct proto_srv_auth *a,
+    enum m2m_err result);
 /* Takes the module record (NULL: unknown pseudonym). On success a->req is
- * PROTO_REQ_ECDH on a->hs.e_m with a->hs.key_id. */
+ * PROTO_REQ_ECDH on a->hs.e_m with a->hs.key_id, or PROTO_REQ_VERIFY when
+ * the entry was keyed (C1 has opened already). */
 enum m2m_err proto_srv_auth_module(struct proto_srv_auth *a, const struct proto_module_rec *rec);
-/* Takes DH1 from the HSM and does the rest of the crypto: C1 must decrypt
- * to rec.identity, C2 must decrypt with rec.key or rec.pending_key. On
- * success a->req is PROTO_REQ_COMMIT. */
+/* Takes DH1 from the HSM: DH3 and PRK1 (kept in a->hs for the entry, see
+ * proto_srv_hs_settle), then C1 (M2M_E_PROTO_DECRYPT, no attempt used)
+ * and proto_srv_auth_verify. */
 enum m2m_err proto_srv_auth_dh1(struct proto_ctx *ctx, struct proto_srv_auth *a,
     const uint8_t dh1[PROTO_DH_LEN]);
+/* The rest of the crypto once C1 has opened: the identity must be
+ * rec.identity, C2 must decrypt with rec.key or rec.pending_key (DH2 in
+ * software). On success a->req is PROTO_REQ_COMMIT. */
+enum m2m_err proto_srv_auth_verify(struct proto_ctx *ctx, struct proto_srv_auth *a);
 /* After the commit: writes the WELCOME with the pseudonym the commit left
  * current (a->next_pseudonym if it rotated, else the one the store holds:
  * doc/protocol.md, 12.1) and the given instructions, and sets up the

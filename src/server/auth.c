@@ -1,7 +1,11 @@
 /* AUTH, the expensive half of the handshake, as a chain of callbacks:
- * token check -> database lookup by pseudonym -> rate limits -> HSM ECDH
+ * token check -> rate limits -> database lookup by pseudonym -> HSM ECDH
  * -> the rest of the crypto -> group commit -> WELCOME. Every step that can
- * reject runs before the HSM is asked. */
+ * reject runs before the HSM is asked, and a token asks it at most once:
+ * its first AUTH to get there keeps PRK1 in the half-open entry, and later
+ * AUTHs on it go token check -> C1 -> lookup -> the rest, no HSM, no rate
+ * limit; one whose C1 does not open is dropped there and costs the token
+ * nothing. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -40,7 +44,7 @@ fail(struct srv_auth *x, enum m2m_err err)
 	struct worker *w = x->w;
 	struct ho_entry *e = ho_find(&w->ho, x->a.hs.token);
 
-	if (e != NULL && proto_srv_hs_settle(&e->hs, err))
+	if (e != NULL && proto_srv_hs_settle(&e->hs, &x->a, err))
 		ho_remove(&w->ho, e);
 	atomic_fetch_add_explicit(&w->m.hs_failed[err], 1, memory_order_relaxed);
 	srv_count_drop(&w->m, err);
@@ -57,6 +61,7 @@ tag_of(const struct srv_pkt *p, uint8_t tag[8])
 	memcpy(tag, h, 8);
 }
 
+static int within_rates(struct srv_auth *x);
 static void on_lookup(void *arg, enum m2m_err err, const struct db_module *m);
 static void on_dh1(void *arg, enum m2m_err err, const uint8_t *secret, const char *detail);
 static void on_commit(void *arg, enum m2m_err err, const struct db_write_result *r);
@@ -112,6 +117,31 @@ entry_of(struct worker *w, const struct srv_pkt *p)
 	return e;
 }
 
+/* The AUTH passed the entry's checks: on to the lookup, through the HSM
+ * rate limits first if it will need the HSM. */
+static void
+begin(struct worker *w, struct srv_auth *x, const struct srv_pkt *p, uint64_t t_read)
+{
+	enum m2m_err err;
+
+	w->inflight++;
+	x->w = w;
+	x->from = p->from;
+	x->fromlen = p->fromlen;
+	x->fd = p->fd;
+	tag_of(p, x->tag);
+	x->t_read = t_read;
+	srv_count(&w->m, SRV_C_handshakes_started, 1);
+	if (!x->a.hs.keyed && !within_rates(x)) {
+		fail(x, M2M_E_SRV_RATE_LIMITED);
+		return;
+	}
+	x->t0 = worker_now_ns();
+	err = db_lookup_pseudonym(w->db_rd, x->a.hs.pseudonym, x->a.hs.pseudonym_len, on_lookup, x);
+	if (err != M2M_OK)
+		fail(x, err);
+}
+
 void
 srv_on_auth(struct worker *w, const struct srv_pkt *p)
 {
@@ -130,44 +160,43 @@ srv_on_auth(struct worker *w, const struct srv_pkt *p)
 		srv_count_drop(&w->m, M2M_E_SRV_BUSY);
 		return;
 	}
-	if ((err = proto_srv_auth_start(&x->a, &e->hs, p->buf, p->len)) != M2M_OK) {
+	/* A C1 that does not open with the token's kept key is dropped here
+	 * (M2M_E_PROTO_DECRYPT): no lookup, no attempt used. */
+	if ((err = proto_srv_auth_start(w->ctx, &x->a, &e->hs, p->buf, p->len)) != M2M_OK) {
 		if (err == M2M_E_PROTO_ATTEMPTS)
 			ho_remove(&w->ho, e);
 		srv_count_drop(&w->m, err);
+		log_debug("worker %u: AUTH dropped: %s", w->idx, m2m_strerror(err));
 		free(x);
 		return;
 	}
-	w->inflight++;
-	x->w = w;
-	x->from = p->from;
-	x->fromlen = p->fromlen;
-	x->fd = p->fd;
-	tag_of(p, x->tag);
-	x->t_read = t;
-	srv_count(&w->m, SRV_C_handshakes_started, 1);
-	x->t0 = worker_now_ns();
-	err = db_lookup_pseudonym(w->db_rd, x->a.hs.pseudonym, x->a.hs.pseudonym_len, on_lookup, x);
-	if (err != M2M_OK)
-		fail(x, err);
+	begin(w, x, p, t);
 }
 
-/* The HSM is the scarce resource: spend it only within the rates, which
- * all workers share (a lock held for two hash lookups, once per HSM
- * operation at most). */
+/* The HSM is the scarce resource: an AUTH that will need it spends only
+ * within the rates, which all workers share (a lock held for two hash
+ * lookups, once per HSM operation at most). The pseudonym travels in
+ * clear, so its budget is per source too: another address spends its own
+ * and cannot drain the module's. */
 static int
 within_rates(struct srv_auth *x)
 {
 	struct srv *s = x->w->srv;
-	uint8_t addr[18];
-	size_t alen = net_addr_bytes(&x->from, addr, 0);	/* IPv4 address, IPv6 /64 */
+	uint8_t addr[18], key[1 + PROTO_PSEUDONYM_MAX + sizeof(addr)];
+	/* Without the port: the IPv4 address or the IPv6 /64. */
+	size_t alen = net_addr_bytes(&x->from, addr, 0), plen = x->a.hs.pseudonym_len;
 	uint32_t now;
 	int ok;
 
+	/* The length first: no pseudonym and address can spell another pair. */
+	key[0] = (uint8_t)plen;
+	memcpy(key + 1, x->a.hs.pseudonym, plen);
+	memcpy(key + 1 + plen, addr, alen);
 	/* The clock inside the lock: a bucket never sees time go backwards,
 	 * which its unsigned arithmetic would take for a long pause. */
 	pthread_mutex_lock(&s->rl_lock);
 	now = worker_now_ms();
-	ok = rl_take(&s->pseudo_rl, x->a.hs.pseudonym, x->a.hs.pseudonym_len, now) &&
+	ok = rl_take(&s->pseudo_rl, key, 1 + plen + alen, now) &&
 	    rl_take(&s->hsm_src_rl, addr, alen, now);
 	pthread_mutex_unlock(&s->rl_lock);
 	return ok;
@@ -183,13 +212,15 @@ on_lookup(void *arg, enum m2m_err err, const struct db_module *m)
 		err = M2M_E_PROTO_UNKNOWN_MODULE;
 	if (err == M2M_OK)
 		err = proto_srv_auth_module(&x->a, &m->rec);
-	if (err == M2M_OK && !within_rates(x))
-		err = M2M_E_SRV_RATE_LIMITED;
 	if (err != M2M_OK) {
 		fail(x, err);
 		return;
 	}
 	x->module_id = m->id;
+	if (x->a.req == PROTO_REQ_VERIFY) {	/* the token's DH1 is done */
+		on_dh1(x, M2M_OK, NULL, NULL);
+		return;
+	}
 	x->t0 = worker_now_ns();
 	/* E_m was decoded at HELLO: the uncompressed form spares a square root. */
 	err = hsm_pool_derive_point(x->w->hsm, x->a.hs.key_id, x->a.hs.e_m,
@@ -232,6 +263,25 @@ welcome_budget(size_t auth_len, size_t pseudonym_len)
 	return auth_len > base ? (unsigned)(auth_len - base) : 0;
 }
 
+/* The crypto after the lookup: with DH1 from the HSM, or none when the
+ * token was keyed by an earlier AUTH (request VERIFY). */
+static enum m2m_err
+crypto(struct srv_auth *x, enum m2m_err err, const uint8_t *secret, const char *detail)
+{
+	struct worker *w = x->w;
+
+	if (x->a.req == PROTO_REQ_VERIFY)
+		return proto_srv_auth_verify(w->ctx, &x->a);
+	srv_observe(&w->m, SRV_H_hsm_derive, worker_now_ns() - x->t0);
+	if (err != M2M_OK) {
+		log_debug("worker %u: HSM derive failed: %s%s%s", w->idx, m2m_strerror(err),
+		    detail != NULL ? ": " : "", detail != NULL ? detail : "");
+		return err;
+	}
+	return proto_srv_auth_dh1(w->ctx, &x->a, secret);
+}
+
+/* The HSM's answer, or straight from on_lookup for a keyed token. */
 static void
 on_dh1(void *arg, enum m2m_err err, const uint8_t *secret, const char *detail)
 {
@@ -239,14 +289,7 @@ on_dh1(void *arg, enum m2m_err err, const uint8_t *secret, const char *detail)
 	struct worker *w = x->w;
 	struct db_handshake h;
 
-	srv_observe(&w->m, SRV_H_hsm_derive, worker_now_ns() - x->t0);
-	if (err != M2M_OK) {
-		log_debug("worker %u: HSM derive failed: %s%s%s", w->idx, m2m_strerror(err),
-		    detail != NULL ? ": " : "", detail != NULL ? detail : "");
-		fail(x, err);
-		return;
-	}
-	if ((err = proto_srv_auth_dh1(w->ctx, &x->a, secret)) != M2M_OK ||
+	if ((err = crypto(x, err, secret, detail)) != M2M_OK ||
 	    (err = reserve_session(x)) != M2M_OK) {
 		fail(x, err);
 		return;
@@ -275,7 +318,7 @@ settle_entry(struct srv_auth *x, const uint8_t *welcome, size_t len)
 
 	if (e == NULL)
 		return;
-	proto_srv_hs_settle(&e->hs, M2M_OK);
+	proto_srv_hs_settle(&e->hs, &x->a, M2M_OK);
 	/* A WELCOME too long to keep (many instructions) is not resent: the
 	 * module starts over, and its unconfirmed instructions go again. */
 	ho_keep_welcome(&x->w->ho, e, welcome, len, x->tag);

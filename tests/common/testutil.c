@@ -114,7 +114,7 @@ tu_handshake(struct tu_world *w, const uint8_t *data, size_t len, struct tu_flig
 	if ((err = proto_mod_challenge(w->ctx, &mhs, &w->creds, f->msg[1], f->len[1], data, len,
 	    f->msg[2], PROTO_DATAGRAM_MAX, &f->len[2])) != M2M_OK)
 		return err;
-	if ((err = proto_srv_auth_start(&f->auth, &shs, f->msg[2], f->len[2])) != M2M_OK)
+	if ((err = proto_srv_auth_start(w->ctx, &f->auth, &shs, f->msg[2], f->len[2])) != M2M_OK)
 		return err;
 	if ((err = proto_srv_auth_module(&f->auth, &w->rec)) != M2M_OK)
 		return err;

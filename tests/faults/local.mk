@@ -3,9 +3,10 @@
 # throwaway PostgreSQL (tests/db/with-pg): PostgreSQL restarted under load,
 # HSM failures and latency, the real token's directory taken away and
 # given back (test_token.c), HELLO floods from many loopback sources, junk
-# datagrams, a module that keeps failing authentication, commits paused in
-# PostgreSQL (no module left locked out), a reused RETRY cookie, replayed
-# messages (test_answers). check-sql checks
+# datagrams, a module that keeps failing authentication, a wire observer
+# that knows a module's pseudonym and tokens, commits paused in PostgreSQL
+# (no module left locked out), a reused RETRY cookie, replayed messages
+# (test_answers). check-sql checks
 # that every SQL statement the server sends is a prepared one.
 FAULT_TESTS = tests/faults/test_faults tests/faults/test_abuse tests/faults/test_answers
 check_PROGRAMS += $(FAULT_TESTS)
@@ -22,7 +23,8 @@ tests_faults_test_faults_SOURCES = tests/faults/test_faults.c tests/faults/test_
 	$(FAULT_COMMON)
 tests_faults_test_faults_CFLAGS = $(TEST_CFLAGS)
 tests_faults_test_faults_LDADD = $(FAULT_LIBS)
-tests_faults_test_abuse_SOURCES = tests/faults/test_abuse.c $(FAULT_COMMON)
+tests_faults_test_abuse_SOURCES = tests/faults/test_abuse.c tests/faults/test_observer.c \
+	$(FAULT_COMMON)
 tests_faults_test_abuse_CFLAGS = $(TEST_CFLAGS)
 tests_faults_test_abuse_LDADD = $(FAULT_LIBS)
 # What a RETRY cookie or a replayed message can get out of m2md.

@@ -95,6 +95,22 @@ play_end(struct play *p)
 #define INSTR(n)	((uint8_t)((n) << FSRV_INSTR_SHIFT))
 #define DATA16(n)	((uint8_t)((n) << FMOD_DATA_SHIFT))
 
+/* An observer's copy of the module's pending AUTH with C1 changed gets to
+ * the server first; the module's own stays pending. Returns the answer's
+ * type (none is expected). */
+static int
+garbage_first(struct play *p)
+{
+	uint8_t dg[PROTO_DATAGRAM_MAX], reply[PROTO_DATAGRAM_MAX];
+	size_t n;
+
+	memcpy(dg, p->to_srv, p->to_srv_len);
+	dg[PROTO_HDR_LEN + PROTO_TOKEN_LEN + 1] ^= 0x01;
+	fuzz_put(p->srv_in, sizeof(p->srv_in), &p->srv_n, 0, dg, p->to_srv_len);
+	n = fsrv_step(p->s, 0, dg, p->to_srv_len, reply);
+	return n == 0 ? 0 : reply[1];
+}
+
 static void
 conversations(fuzz_emit_fn emit, void *arg)
 {
@@ -135,6 +151,19 @@ conversations(fuzz_emit_fn emit, void *arg)
 	FUZZ_ASSERT(exchange(&p, FSRV_REC_UNKNOWN, 0) == 0);
 	FUZZ_ASSERT(exchange(&p, FSRV_REC_INACTIVE, 0) == 0);
 	FUZZ_ASSERT(exchange(&p, FSRV_REC_ENROLLED, 0) == PROTO_WELCOME);
+	FUZZ_ASSERT(exchange(&p, 0, 0) == PROTO_DATA_ACK);
+	play_end(&p);
+
+	/* Garbage on the module's token first: it pays the token's one DH1,
+	 * the entry keeps PRK1, the next garbage fails at C1, the module's
+	 * AUTH completes without the HSM. */
+	play_start(&p, "observer");
+	FUZZ_ASSERT(exchange(&p, 0, 0) == PROTO_CHALLENGE);
+	FUZZ_ASSERT(garbage_first(&p) == 0);
+	FUZZ_ASSERT(garbage_first(&p) == 0);
+	FUZZ_ASSERT(garbage_first(&p) == 0);
+	FUZZ_ASSERT(garbage_first(&p) == 0);
+	FUZZ_ASSERT(exchange(&p, 0, 0) == PROTO_WELCOME);
 	FUZZ_ASSERT(exchange(&p, 0, 0) == PROTO_DATA_ACK);
 	play_end(&p);
 

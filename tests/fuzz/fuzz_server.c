@@ -14,6 +14,7 @@ struct fsrv {
 	struct proto_ctx *ctx;
 	struct proto_srv_hs hs[SLOTS];
 	int hs_used[SLOTS];
+	unsigned dh1s[SLOTS];		/* DH1 asked per entry: at most one */
 	unsigned hs_next;
 	struct proto_session sess[SLOTS];
 	int sess_used[SLOTS];
@@ -93,6 +94,7 @@ on_hello(struct fsrv *s, uint8_t op, const uint8_t *dg, size_t len, uint8_t *out
 	}
 	slot = s->hs_next++ % SLOTS;
 	s->hs_used[slot] = 0;
+	s->dh1s[slot] = 0;
 	err = proto_srv_hello(s->ctx, &w->key, 1, 0x0102, dg, len, &s->hs[slot], out,
 	    PROTO_DATAGRAM_MAX, &n);
 	if (err != M2M_OK)
@@ -112,7 +114,7 @@ on_hello(struct fsrv *s, uint8_t op, const uint8_t *dg, size_t len, uint8_t *out
 static void
 settle(struct fsrv *s, unsigned slot, enum m2m_err err)
 {
-	if (proto_srv_hs_settle(&s->hs[slot], err)) {
+	if (proto_srv_hs_settle(&s->hs[slot], &s->auth, err)) {
 		FUZZ_ASSERT(err != M2M_OK);
 		proto_wipe(&s->hs[slot], sizeof(s->hs[slot]));
 		s->hs_used[slot] = 0;
@@ -127,6 +129,7 @@ on_auth(struct fsrv *s, uint8_t op, const uint8_t *dg, size_t len, uint8_t *out)
 	struct proto_module_rec rec;
 	struct proto_instr in[PROTO_INSTR_MAX];
 	struct proto_welcome wm;
+	struct proto_srv_hs before;
 	uint8_t dh1[PROTO_DH_LEN], sid[PROTO_SESSION_ID_LEN] = { 0x01, 0x02 };
 	unsigned slot, k;
 	size_t n = 0, n_in;
@@ -146,20 +149,26 @@ on_auth(struct fsrv *s, uint8_t op, const uint8_t *dg, size_t len, uint8_t *out)
 			slot = k;
 	if (slot == SLOTS)
 		return 0;
-	err = proto_srv_auth_start(a, &s->hs[slot], dg, len);
+	before = s->hs[slot];
+	err = proto_srv_auth_start(s->ctx, a, &s->hs[slot], dg, len);
 	if (err == M2M_E_PROTO_ATTEMPTS) {
 		proto_wipe(&s->hs[slot], sizeof(s->hs[slot]));
 		s->hs_used[slot] = 0;
 		return 0;
 	}
-	if (err != M2M_OK)
+	/* A refused AUTH (garbage C1 on a keyed entry too) leaves it as it was. */
+	if (err != M2M_OK) {
+		FUZZ_ASSERT(memcmp(&before, &s->hs[slot], sizeof(before)) == 0);
 		return 0;
+	}
 	FUZZ_ASSERT(a->req == PROTO_REQ_LOOKUP && s->hs[slot].state == PROTO_SRV_HS_BUSY);
+	FUZZ_ASSERT(a->c1_opened == s->hs[slot].keyed);
 	/* A second AUTH while this one is in flight is refused. */
 	{
 		static struct proto_srv_auth b;
 
-		FUZZ_ASSERT(proto_srv_auth_start(&b, &s->hs[slot], dg, len) == M2M_E_PROTO_STATE);
+		FUZZ_ASSERT(proto_srv_auth_start(s->ctx, &b, &s->hs[slot], dg, len) ==
+		    M2M_E_PROTO_STATE);
 	}
 	rec = w->rec;
 	if (s->has_pending) {
@@ -186,17 +195,26 @@ on_auth(struct fsrv *s, uint8_t op, const uint8_t *dg, size_t len, uint8_t *out)
 	}
 	if (err != M2M_OK)
 		goto fail;
-	FUZZ_ASSERT(a->req == PROTO_REQ_ECDH);
-	/* Software stands in for the HSM: DH1 = ECDH(s, E_m). */
-	FUZZ_ASSERT(proto_p256_ecdh(s->ctx, w->server_priv, PROTO_SCALAR_LEN, a->hs.e_m,
-	    PROTO_POINT_FULL_LEN, dh1) == M2M_OK);
-	if ((err = proto_srv_auth_dh1(s->ctx, a, dh1)) != M2M_OK)
+	/* A keyed entry needs no HSM; the others ask it once in their life. */
+	if (a->req == PROTO_REQ_VERIFY) {
+		FUZZ_ASSERT(s->hs[slot].keyed && s->dh1s[slot] == 1);
+		err = proto_srv_auth_verify(s->ctx, a);
+	} else {
+		FUZZ_ASSERT(a->req == PROTO_REQ_ECDH && !s->hs[slot].keyed);
+		FUZZ_ASSERT(s->dh1s[slot]++ == 0);
+		/* Software stands in for the HSM: DH1 = ECDH(s, E_m). */
+		FUZZ_ASSERT(proto_p256_ecdh(s->ctx, w->server_priv, PROTO_SCALAR_LEN, a->hs.e_m,
+		    PROTO_POINT_FULL_LEN, dh1) == M2M_OK);
+		err = proto_srv_auth_dh1(s->ctx, a, dh1);
+	}
+	if (err != M2M_OK)
 		goto fail;
 	FUZZ_ASSERT(a->req == PROTO_REQ_COMMIT);
 	FUZZ_ASSERT(a->data_len + PROTO_TAG_LEN == a->msg.c2_len);
 	FUZZ_ASSERT(!a->used_pending_key || rec.has_pending);
 	/* Out of order calls are refused. */
 	FUZZ_ASSERT(proto_srv_auth_dh1(s->ctx, a, dh1) == M2M_E_PROTO_STATE);
+	FUZZ_ASSERT(proto_srv_auth_verify(s->ctx, a) == M2M_E_PROTO_STATE);
 	FUZZ_ASSERT(proto_srv_auth_module(a, &rec) == M2M_E_PROTO_STATE);
 	if (op & FSRV_COMMIT_FAILS) {
 		err = M2M_E_IO;
@@ -222,7 +240,7 @@ on_auth(struct fsrv *s, uint8_t op, const uint8_t *dg, size_t len, uint8_t *out)
 	settle(s, slot, M2M_OK);
 	FUZZ_ASSERT(s->hs[slot].state == PROTO_SRV_HS_DONE);
 	/* The token is used up: the same AUTH again is refused. */
-	FUZZ_ASSERT(proto_srv_auth_start(a, &s->hs[slot], dg, len) == M2M_E_PROTO_STATE);
+	FUZZ_ASSERT(proto_srv_auth_start(s->ctx, a, &s->hs[slot], dg, len) == M2M_E_PROTO_STATE);
 	proto_srv_auth_wipe(a);
 	fuzz_stats.welcomes++;
 	return n;

@@ -71,7 +71,7 @@ serve_auth(struct proto_srv_hs *shs, const struct dg *auth, struct proto_srv_aut
 	uint8_t dh1[PROTO_DH_LEN];
 	enum m2m_err err;
 
-	if ((err = proto_srv_auth_start(a, shs, auth->b, auth->n)) != M2M_OK ||
+	if ((err = proto_srv_auth_start(ctx, a, shs, auth->b, auth->n)) != M2M_OK ||
 	    (err = proto_srv_auth_module(a, &w.rec)) != M2M_OK)
 		return err;
 	cr_assert_eq(proto_p256_ecdh(ctx, w.server_priv, PROTO_SCALAR_LEN, a->hs.e_m,
@@ -129,7 +129,7 @@ expect_forger_cannot_open(struct forger *fg, const struct dg *fauth)
 	uint8_t dh1[PROTO_DH_LEN];
 
 	cr_assert_null(memmem(fauth->b, fauth->n, w.creds.identity, w.creds.identity_len));
-	cr_assert_eq(proto_srv_auth_start(&a, &fg->hs, fauth->b, fauth->n), M2M_OK);
+	cr_assert_eq(proto_srv_auth_start(ctx, &a, &fg->hs, fauth->b, fauth->n), M2M_OK);
 	cr_assert_eq(proto_srv_auth_module(&a, &w.rec), M2M_OK);
 	cr_assert_eq(proto_p256_ecdh(ctx, fg->priv, PROTO_SCALAR_LEN, a.hs.e_m,
 	    PROTO_POINT_FULL_LEN, dh1), M2M_OK);

@@ -175,19 +175,21 @@ authenticate(struct st_resp *r, struct hs_entry *e, const uint8_t *buf, size_t l
 	uint8_t dh1[PROTO_DH_LEN];
 	enum m2m_err err;
 
-	if ((err = proto_srv_auth_start(a, &e->hs, buf, len)) != M2M_OK) {
+	if ((err = proto_srv_auth_start(r->ctx, a, &e->hs, buf, len)) != M2M_OK) {
 		if (err == M2M_E_PROTO_ATTEMPTS)
 			e->live = 0;
 		return err;
 	}
 	*mod = find_mod(r, a->hs.pseudonym, a->hs.pseudonym_len);
 	err = proto_srv_auth_module(a, *mod != NULL ? &(*mod)->rec : NULL);
-	if (err == M2M_OK)
+	if (err == M2M_OK && a->req == PROTO_REQ_VERIFY)	/* DH1 done before */
+		err = proto_srv_auth_verify(r->ctx, a);
+	else if (err == M2M_OK)
 		err = proto_p256_ecdh(r->ctx, r->server_priv, PROTO_SCALAR_LEN, a->hs.e_m,
 		    PROTO_POINT_FULL_LEN, dh1);
-	if (err == M2M_OK)
+	if (err == M2M_OK && a->req == PROTO_REQ_ECDH)
 		err = proto_srv_auth_dh1(r->ctx, a, dh1);
-	if (proto_srv_hs_settle(&e->hs, err))
+	if (proto_srv_hs_settle(&e->hs, a, err))
 		e->live = 0;
 	return err;
 }
