@@ -46,8 +46,8 @@ static const struct priv privs[] = {
 	{ ADM | APP, TABLE, "reports", "SELECT", NULL },
 	{ SRV, TABLE, "reports", "INSERT", NULL },
 	{ SRV, SEQUENCE, "reports_id_seq", "USAGE", NULL },
-	{ SRV, FUNCTION, "m2m_handshake(bigint, bytea, bytea, bytea, bytea, bytea, integer,"
-	    " integer)", "EXECUTE", NULL },
+	{ SRV, FUNCTION, "m2m_commit_handshake(bigint, bytea, bytea, bytea, bytea, bytea,"
+	    " integer, integer)", "EXECUTE", NULL },
 	{ SRV, FUNCTION, "m2m_data_batch(bigint[], bytea[], bigint[], bytea[], integer[],"
 	    " bigint[], integer, integer)", "EXECUTE", NULL },
 	{ SRV, FUNCTION, "m2m_rekey(bigint, bytea, bytea)", "EXECUTE", NULL },
