@@ -8,13 +8,30 @@
 
 #include "hsm/hsm_int.h"
 
+/* libp11 keeps what it loaded for a module whose C_Initialize fails, and
+ * its context does not give it back (a few hundred bytes for each attempt
+ * of an outage). The module answers through our own function list first
+ * (hsm_module_load keeps it mapped); libp11 loads it only once it can
+ * initialize. */
+static enum m2m_err
+probe(struct hsm *h, char *err, size_t errlen)
+{
+	CK_RV rv = h->f->C_Initialize(NULL);
+
+	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED)
+		return hsm_ckr_fail(M2M_E_HSM_MODULE_INIT, rv, err, errlen, "C_Initialize");
+	h->f->C_Finalize(NULL);
+	return M2M_OK;
+}
+
 static enum m2m_err
 reopen_locked(struct hsm *h, char *err, size_t errlen)
 {
 	enum m2m_err e;
 
 	hsm_p11_unload(h);
-	if ((e = hsm_p11_load(h, h->module_path, err, errlen)) != M2M_OK ||
+	if ((e = probe(h, err, errlen)) != M2M_OK ||
+	    (e = hsm_p11_load(h, h->module_path, err, errlen)) != M2M_OK ||
 	    (e = hsm_token_select(h, &h->uri, h->token_plain, err, errlen)) != M2M_OK ||
 	    (e = hsm_admin_open(h, err, errlen)) != M2M_OK ||
 	    (e = hsm_keys_present(h, err, errlen)) != M2M_OK)
