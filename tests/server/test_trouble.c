@@ -23,9 +23,9 @@
 
 #define BUDGET		20	/* SRV_DROP_LOG_PER_S, lines a second per worker */
 #define WORKERS		2	/* st_start_m2md's */
-#define DEBUG_CONF	"[server]\nlog_level = debug\nlog_sessions = yes\n" \
-	"[limits]\nsource_rate = 1000000\nsource_burst = 1000000\n" \
+#define LIMITS_CONF	"[limits]\nsource_rate = 1000000\nsource_burst = 1000000\n" \
 	"hsm_source_rate = 1000000\nhsm_source_burst = 1000000\n"
+#define DEBUG_CONF	"[server]\nlog_level = debug\n" LIMITS_CONF
 
 /* Enrolls n fresh modules NAME-000001.. into the world's file NAME; module
  * i of the file is NAME-(i + 1). */
@@ -108,6 +108,51 @@ wait_line(const char *conf, const char *a, const char *b)
 	return NULL;
 }
 
+/* Whether something listens on the TCP port (the metrics). */
+static int
+listening(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+	inet_pton(AF_INET, ST_HOST, &a.sin_addr);
+	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* As st_start_m2md, but `m2md -f -v` as m2md(8) has the operator run it:
+ * debug level from the command line, not from the file. */
+static pid_t
+start_verbose(const char *name, int port, int node_id, const char *extra)
+{
+	char conf[2048], logpath[512];
+	FILE *f;
+	pid_t pid;
+
+	snprintf(conf, sizeof(conf), "[server]\nlisten = 127.0.0.1:%d\nworkers = 2\nnode_id = %d\n"
+	    "metrics = 127.0.0.1:%d\n[hsm]\nmodule = %s\ntoken = m2m\nkey = server-1\n"
+	    "pin_file = %s\n%s\n", port, node_id, port + 1, getenv("SOFTHSM2_MODULE"),
+	    st_path("pin"), extra);
+	st_write(name, conf);
+	snprintf(logpath, sizeof(logpath), "%s.log", st_path(name));
+	if ((pid = fork()) == 0) {
+		if (freopen(logpath, "w", stderr) != NULL)
+			execl(TEST_BUILDDIR "/m2md", "m2md", "-f", "-v", "-c", st_path(name),
+			    (char *)NULL);
+		_exit(127);
+	}
+	if ((f = fopen(st_path("pids"), "a")) != NULL) {	/* run-server-tests stops it */
+		fprintf(f, "%d\n", (int)pid);
+		fclose(f);
+	}
+	for (int i = 0; i < 200; i++, usleep(50000))
+		if (listening(port + 1) && st_metric(port + 1, "m2md_db_up", NULL) == WORKERS)
+			return pid;
+	cr_assert_fail("m2md -v on port %d did not come up:\n%s", port, read_log(name, 0));
+	return -1;
+}
+
 /* Waits up to 10 s for n lines that hold needle. */
 static void
 wait_lines(const char *conf, const char *needle, unsigned n)
@@ -125,13 +170,15 @@ wait_lines(const char *conf, const char *needle, unsigned n)
 	cr_assert_geq(found, n, "%u lines with '%s' in:\n%s", found, needle, read_log(conf, 0));
 }
 
-/* Junk, a truncated AUTH, an AUTH whose C2 does not open (module known),
- * a suspended module, then a session: each leaves its line. */
+/* m2md -f -v: junk, a truncated AUTH, an AUTH whose C2 does not open
+ * (module known), a suspended module, then a session: each leaves its
+ * line. */
 Test(trouble, drops_failed_handshakes_and_sessions_are_logged, .timeout = 120)
 {
 	const char *creds = enroll("trouble", 3), *l;
 	int port = st_port() + 100;
-	pid_t pid = st_start_m2md("trouble.conf", port, 20, DEBUG_CONF);
+	pid_t pid = start_verbose("trouble.conf", port, 20,
+	    "[server]\nlog_sessions = yes\n" LIMITS_CONF);
 	uint8_t auth[PROTO_DATAGRAM_MAX];
 	size_t auth_len;
 	char src[64], want[128];
