@@ -31,9 +31,11 @@ db_admin_instruct(struct db_admin *a, const char *identity, const uint8_t *body,
 		}
 		/* m2m_instruct()'s refusals (migration 020) say why themselves. */
 		if (st != NULL && (strcmp(st, "55000") == 0 || strcmp(st, "22023") == 0)) {
+			enum m2m_err e = st[0] == '5' ? M2M_E_DB_STATE : M2M_E_INVALID_ARG;
+
 			snprintf(err, errlen, "%s", PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
 			PQclear(r);
-			return strcmp(st, "55000") == 0 ? M2M_E_DB_STATE : M2M_E_INVALID_ARG;
+			return e;
 		}
 		return db_result_fail(r, "instruct", err, errlen);
 	}

@@ -225,7 +225,7 @@ Test(trouble, drops_failed_handshakes_and_sessions_are_logged, .timeout = 120)
 	l = wait_line("trouble.conf", want, NULL);
 	cr_assert_not_null(strstr(l, "m2md[info]"), "at info level: %s", l);
 	cli_close(&c);
-	st_stop_m2md(pid, SIGTERM);
+	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0, "m2md exits 0 (no sanitizer finding)");
 }
 
 /* Lines "N more drops not logged": the sum of their N. */
@@ -284,7 +284,7 @@ Test(trouble, a_flood_of_drops_does_not_flood_the_log, .timeout = 120)
 	cr_assert_leq(lines, (unsigned long)(BUDGET * WORKERS * (t1 - t0 + 2)),
 	    "%lu lines for a flood of %lds", lines, (long)(t1 - t0));
 	cr_assert_gt(left_out, 0);
-	st_stop_m2md(pid, SIGTERM);
+	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0, "m2md exits 0 (no sanitizer finding)");
 }
 
 /* The last handshake's time and address are in the database and in
