@@ -65,4 +65,6 @@ srv_drop_tick(struct worker *w)
 {
 	if (srv_log_enabled(SRV_LOG_DEBUG))
 		new_second(w, worker_now_s());
+	else	/* the level went down (SIGHUP): no stale summary when it comes back */
+		w->droplog.unlogged = 0;
 }
