@@ -31,7 +31,7 @@ struct db_job {
  * statement of its own, its parameters pointing into data. A DATA item
  * (stmt NULL) has no statement: the batch's DATA items all go into one
  * set-based call (async_batch.c); data holds its payload, then its acks. */
-#define ITEM_PARAMS	8
+#define ITEM_PARAMS	9
 struct db_item {
 	struct db_item *next;
 	const char *stmt;		/* NULL: a DATA item */

@@ -29,9 +29,10 @@ static const struct {
 	{ db_stmt_lookup_ps, LOOKUP_SQL "m.pseudonym = $1::bytea OR m.previous_pseudonym = $1::bytea" },
 	{ db_stmt_lookup_id, LOOKUP_SQL "m.identity = $1::text" },
 	/* Rotates only from the current pseudonym; row 0 has the WELCOME's (009). */
+	/* $9: the AUTH's source address, stored as last_address (011). */
 	{ db_stmt_handshake, "SELECT ok, instr_id, body, pseudonym FROM m2m_commit_handshake("
 	    "$1::bigint, $2::bytea, $3::bytea, $4::bytea, $5::bytea, $6::bytea, $7::integer,"
-	    " $8::integer)" },
+	    " $8::integer, $9::inet)" },
 	/* All the DATA items of a batch, as arrays (migration 005). */
 	{ db_stmt_data_batch, "SELECT item, instr_id, body FROM m2m_data_batch($1::bigint[],"
 	    " $2::bytea[], $3::bigint[], $4::bytea[], $5::integer[], $6::bigint[], $7::integer,"

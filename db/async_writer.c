@@ -4,9 +4,12 @@
  * A segment: one statement per handshake or REKEY, then one for all DATA. */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "db/async_int.h"
 
@@ -50,6 +53,25 @@ put_int(struct db_item *it, size_t *off, long long v)
 
 	it->vals[i] = (const char *)it->data + *off;
 	*off += (size_t)n + 1;
+}
+
+/* The IP address of a source as text for an inet parameter; NULL gives
+ * SQL NULL. Room: INET6_ADDRSTRLEN. */
+static void
+put_addr(struct db_item *it, size_t *off, const struct sockaddr_storage *ss)
+{
+	int i = it->nparams++;
+	char *text = (char *)it->data + *off;
+	const void *ip = NULL;
+
+	if (ss != NULL && ss->ss_family == AF_INET)
+		ip = &((const struct sockaddr_in *)ss)->sin_addr;
+	else if (ss != NULL && ss->ss_family == AF_INET6)
+		ip = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	if (ip == NULL || inet_ntop(ss->ss_family, ip, text, INET6_ADDRSTRLEN) == NULL)
+		return;
+	it->vals[i] = text;
+	*off += strlen(text) + 1;
 }
 
 static void
@@ -314,7 +336,7 @@ db_write_handshake(struct db_async *db, const struct db_handshake *h, db_write_c
 	    h->used_len > PROTO_PSEUDONYM_MAX)) || h->data_len > PROTO_DATAGRAM_MAX)
 		return M2M_E_INVALID_ARG;
 	it = item_new(db_stmt_handshake, h->used_len + h->new_len + PROTO_POINT_LEN +
-	    PROTO_SESSION_ID_LEN + h->data_len, cb, arg, h->module_id);
+	    PROTO_SESSION_ID_LEN + h->data_len + INET6_ADDRSTRLEN, cb, arg, h->module_id);
 	if (it == NULL)
 		return M2M_E_NOMEM;
 	put_int(it, &off, h->module_id);
@@ -325,6 +347,7 @@ db_write_handshake(struct db_async *db, const struct db_handshake *h, db_write_c
 	put_bin(it, &off, h->data != NULL ? h->data : (const uint8_t *)"", h->data_len);
 	put_int(it, &off, db->s.instr_max);
 	put_int(it, &off, h->instr_bytes < db->s.instr_bytes ? h->instr_bytes : db->s.instr_bytes);
+	put_addr(it, &off, h->from);
 	return enqueue(db, it);
 }
 

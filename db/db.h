@@ -175,6 +175,8 @@ struct db_module_info {
 	size_t previous_len;		/* 0: none */
 	char created_at[40];
 	char last_seen[40];		/* "" never */
+	char last_handshake_at[40];	/* "" never; db_admin_module only */
+	char last_address[48];		/* of the last handshake; "" unknown */
 	uint8_t key[PROTO_POINT_LEN];	/* current key */
 	int has_key;
 	long long reports;		/* count; -1 when not asked */
@@ -219,8 +221,9 @@ struct db_instr_info {
 	size_t body_len;
 };
 typedef void (*db_instr_cb)(void *arg, const struct db_instr_info *i);
+/* Newest first; open_only: those queued or sent, not yet acknowledged. */
 enum m2m_err db_admin_instructions(struct db_admin *a, int64_t module_id, long limit,
-    db_instr_cb cb, void *arg, char *err, size_t errlen);
+    int open_only, db_instr_cb cb, void *arg, char *err, size_t errlen);
 
 struct db_report_info {
 	int64_t id;
@@ -319,6 +322,7 @@ struct db_write_result {
 };
 typedef void (*db_write_cb)(void *arg, enum m2m_err err, const struct db_write_result *r);
 
+struct sockaddr_storage;
 /* Handshake completed (step (h)). */
 struct db_handshake {
 	int64_t module_id;
@@ -332,6 +336,8 @@ struct db_handshake {
 	size_t data_len;
 	unsigned instr_bytes;		/* instruction bytes the WELCOME may carry,
 					 * at most the setting's instr_bytes */
+	const struct sockaddr_storage *from;	/* the AUTH's source, recorded as the
+						 * module's last address; NULL: none */
 };
 /* DATA in a session. */
 struct db_data {

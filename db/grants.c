@@ -33,7 +33,8 @@ static const struct priv privs[] = {
 	{ ADM, TABLE, "server_keys", "INSERT", NULL },
 	{ SRV | ADM, TABLE, "modules", "SELECT", NULL },
 	{ APP, TABLE, "modules", "SELECT", "id, identity, status, last_seen" },
-	{ SRV, TABLE, "modules", "UPDATE", "pseudonym, previous_pseudonym, last_seen" },
+	{ SRV, TABLE, "modules", "UPDATE", "pseudonym, previous_pseudonym, last_seen,"
+	    " last_handshake_at, last_address" },
 	{ ADM, TABLE, "modules", "INSERT", "identity, pseudonym" },
 	{ ADM, TABLE, "modules", "UPDATE", "status" },
 	{ SRV | ADM, TABLE, "module_keys", "SELECT", NULL },
@@ -47,7 +48,7 @@ static const struct priv privs[] = {
 	{ SRV, TABLE, "reports", "INSERT", NULL },
 	{ SRV, SEQUENCE, "reports_id_seq", "USAGE", NULL },
 	{ SRV, FUNCTION, "m2m_commit_handshake(bigint, bytea, bytea, bytea, bytea, bytea,"
-	    " integer, integer)", "EXECUTE", NULL },
+	    " integer, integer, inet)", "EXECUTE", NULL },
 	{ SRV, FUNCTION, "m2m_data_batch(bigint[], bytea[], bigint[], bytea[], integer[],"
 	    " bigint[], integer, integer)", "EXECUTE", NULL },
 	{ SRV, FUNCTION, "m2m_rekey(bigint, bytea, bytea)", "EXECUTE", NULL },

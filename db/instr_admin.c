@@ -29,6 +29,14 @@ db_admin_instruct(struct db_admin *a, const char *identity, const uint8_t *body,
 			db_detail(err, errlen, identity, "no module has this identity");
 			return M2M_E_DB_NOT_FOUND;
 		}
+		/* m2m_instruct()'s refusals (migration 012) say why themselves. */
+		if (st != NULL && (strcmp(st, "55000") == 0 || strcmp(st, "22023") == 0)) {
+			enum m2m_err e = st[0] == '5' ? M2M_E_DB_STATE : M2M_E_INVALID_ARG;
+
+			snprintf(err, errlen, "%s", PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+			PQclear(r);
+			return e;
+		}
 		return db_result_fail(r, "instruct", err, errlen);
 	}
 	*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
@@ -37,11 +45,11 @@ db_admin_instruct(struct db_admin *a, const char *identity, const uint8_t *body,
 }
 
 enum m2m_err
-db_admin_instructions(struct db_admin *a, int64_t module_id, long limit, db_instr_cb cb,
-    void *arg, char *err, size_t errlen)
+db_admin_instructions(struct db_admin *a, int64_t module_id, long limit, int open_only,
+    db_instr_cb cb, void *arg, char *err, size_t errlen)
 {
 	char id[24], lim[24];
-	const char *p[2] = { id, lim };
+	const char *p[3] = { id, lim, open_only ? "true" : "false" };
 	struct db_instr_info in;
 	uint8_t body[DB_INSTR_BODY_MAX];
 	PGresult *r;
@@ -52,7 +60,9 @@ db_admin_instructions(struct db_admin *a, int64_t module_id, long limit, db_inst
 	r = db_query(a, "SELECT id, state, date_trunc('second', created_at)::text,"
 	    " coalesce(date_trunc('second', sent_at)::text, ''),"
 	    " coalesce(date_trunc('second', acknowledged_at)::text, ''), sent_count, body"
-	    " FROM instructions WHERE module_id = $1 ORDER BY id DESC LIMIT $2::bigint", 2, p);
+	    " FROM instructions WHERE module_id = $1"
+	    " AND (NOT $3::boolean OR state <> 'acknowledged')"
+	    " ORDER BY id DESC LIMIT $2::bigint", 3, p);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
 		return db_result_fail(r, "instructions", err, errlen);
 	for (i = 0; i < PQntuples(r); i++) {

@@ -69,7 +69,8 @@ db_admin_module(struct db_admin *a, const char *identity, struct db_module_info 
 {
 	const char *p[1] = { identity };
 	PGresult *r = db_query(a, "SELECT " MODULE_COLS ","
-	    " (SELECT count(*) FROM reports x WHERE x.module_id = m.id)"
+	    " (SELECT count(*) FROM reports x WHERE x.module_id = m.id),"
+	    " date_trunc('second', m.last_handshake_at)::text, host(m.last_address)"
 	    " FROM modules m WHERE m.identity = $1", 1, p);
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
@@ -81,6 +82,8 @@ db_admin_module(struct db_admin *a, const char *identity, struct db_module_info 
 	}
 	module_row(r, 0, m);
 	m->reports = strtoll(PQgetvalue(r, 0, 9), NULL, 10);
+	db_strlcpy(m->last_handshake_at, PQgetvalue(r, 0, 10), sizeof(m->last_handshake_at));
+	db_strlcpy(m->last_address, PQgetvalue(r, 0, 11), sizeof(m->last_address));
 	PQclear(r);
 	return M2M_OK;
 }

@@ -4,6 +4,8 @@
 #include "src/common/err.h"
 
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 
 #define M2M_ERR(name, text) [name] = text,
 static const char *const err_text[M2M_ERR_COUNT] = {
@@ -41,4 +43,18 @@ m2m_errname(enum m2m_err err)
 	if ((unsigned)err >= M2M_ERR_COUNT || err_name[err] == NULL)
 		return "M2M_E_UNKNOWN";
 	return err_name[err];
+}
+
+const char *
+m2m_err_join(enum m2m_err err, const char *detail, char *out, size_t len)
+{
+	const char *text = m2m_strerror(err);
+
+	if (detail == NULL || detail[0] == '\0')
+		snprintf(out, len, "%s", text);
+	else if (strstr(detail, text) != NULL)
+		snprintf(out, len, "%s", detail);
+	else
+		snprintf(out, len, "%s: %s", text, detail);
+	return out;
 }

@@ -3,6 +3,8 @@
 #ifndef M2M_ERR_H
 #define M2M_ERR_H
 
+#include <stddef.h>
+
 enum m2m_err {
 	M2M_OK = 0,
 #define M2M_ERR(name, text) name,
@@ -19,5 +21,9 @@ enum m2m_err {
 const char *m2m_strerror(enum m2m_err err);
 /* The symbolic name ("M2M_E_TRUNCATED"), for logs and metrics labels. */
 const char *m2m_errname(enum m2m_err err);
+/* What a program prints last: the code's sentence, then ": " and the
+ * detail, unless the detail already says it (a detail is often a whole
+ * sentence that names its cause), so nothing is said twice. */
+const char *m2m_err_join(enum m2m_err err, const char *detail, char *out, size_t len);
 
 #endif

@@ -355,7 +355,7 @@ report(struct bench *b)
 int
 ctl_bench_hsm(int argc, char **argv)
 {
-	char err[HSM_DETAIL_LEN] = "";
+	char err[HSM_DETAIL_LEN] = "", msg[HSM_DETAIL_LEN + 128];
 	struct bench *b = calloc(1, sizeof(*b));
 	enum m2m_err e;
 	int r, i;
@@ -368,7 +368,7 @@ ctl_bench_hsm(int argc, char **argv)
 	}
 	if ((e = hsm_open(&b->h, &b->cfg, err, sizeof(err))) != M2M_OK ||
 	    (e = pick_key(b, err, sizeof(err))) != M2M_OK || make_peers(b) != 0) {
-		ctl_errx("bench hsm: %s: %s", m2m_strerror(e), err);
+		ctl_errx("bench hsm: %s", m2m_err_join(e, err, msg, sizeof(msg)));
 		r = 1;
 	} else
 		report(b);

@@ -99,7 +99,9 @@ print_key(const struct hsm_key_info *k)
 static int
 fail(enum m2m_err e, const char *err)
 {
-	ctl_errx("%s: %s", m2m_strerror(e), err[0] ? err : m2m_errname(e));
+	char msg[HSM_DETAIL_LEN + 128];
+
+	ctl_errx("%s", m2m_err_join(e, err[0] ? err : m2m_errname(e), msg, sizeof(msg)));
 	return 1;
 }
 

@@ -50,6 +50,20 @@ toolong:
 	return M2M_E_INVALID_ARG;
 }
 
+/* A suspended module's instructions wait for it to be resumed: say so. */
+static void
+queued(struct db_admin *a, const char *identity, int64_t id)
+{
+	struct db_module_info m;
+	char err[CTL_ERRLEN];
+
+	printf("instruction %lld queued for %s", (long long)id, identity);
+	if (db_admin_module(a, identity, &m, err, sizeof(err)) == M2M_OK &&
+	    strcmp(m.status, "suspended") == 0)
+		printf(" (suspended: it leaves when the module is resumed and connects)");
+	putchar('\n');
+}
+
 int
 ctl_instruct_main(int argc, char **argv)
 {
@@ -85,9 +99,8 @@ ctl_instruct_main(int argc, char **argv)
 	if (ctl_db_connect(dbarg, &a) != M2M_OK)
 		return 1;
 	e = db_admin_instruct(a, argv[optind], body, len, &id, err, sizeof(err));
+	if (e == M2M_OK)
+		queued(a, argv[optind], id);
 	db_admin_close(a);
-	if (e != M2M_OK)
-		return ctl_db_fail(e, err);
-	printf("instruction %lld queued for %s\n", (long long)id, argv[optind]);
-	return 0;
+	return e == M2M_OK ? 0 : ctl_db_fail(e, err);
 }

@@ -109,29 +109,61 @@ print_instr(void *arg, const struct db_instr_info *i)
 	(void)arg;
 	printf("  instruction %-6lld %-12s %zu bytes, queued %s%s%s (sent %d times)\n",
 	    (long long)i->id, i->state, i->body_len, i->created_at,
-	    i->acknowledged_at[0] ? ", acknowledged " : "", i->acknowledged_at, i->sent_count);
+	    i->sent_at[0] ? ", last sent " : "", i->sent_at, i->sent_count);
 }
 
+static void
+print_report(void *arg, const struct db_report_info *r)
+{
+	char sid[2 * PROTO_SESSION_ID_LEN + 1];
+
+	(void)arg;
+	m2m_hex(r->session_id, sizeof(r->session_id), sid);
+	printf("  report %-8lld %s session %s seq %lld, %zu bytes\n", (long long)r->id,
+	    r->received_at, sid, (long long)r->seq, r->payload_len);
+}
+
+/* What an operator troubleshooting one device reads first; the lists
+ * (keys, open instructions, recent reports) follow. */
 static void
 print_module(const struct db_module_info *m)
 {
 	char hex[2 * PROTO_PSEUDONYM_MAX + 1];
 
-	printf("module     %s\nid         %lld\nstatus     %s\ncreated    %s\nlast seen  %s\n",
-	    m->identity, (long long)m->id, m->status, m->created_at,
-	    m->last_seen[0] ? m->last_seen : "never");
+	printf("module          %s\nid              %lld\nstatus          %s\n"
+	    "created         %s\nlast seen       %s\n", m->identity, (long long)m->id,
+	    m->status, m->created_at, m->last_seen[0] ? m->last_seen : "never");
+	printf("last handshake  %s%s%s\n", m->last_handshake_at[0] ? m->last_handshake_at :
+	    "never", m->last_address[0] ? " from " : "", m->last_address);
 	m2m_hex(m->pseudonym, m->pseudonym_len, hex);
-	printf("pseudonym  %s\n", hex);
+	printf("pseudonym       %s\n", hex);
 	m2m_hex(m->previous, m->previous_len, hex);
-	printf("previous   %s\nreports    %lld\nopen instructions %lld\n",
+	printf("previous        %s\nreports         %lld\nopen instructions %lld\n",
 	    m->previous_len ? hex : "-", m->reports, m->instr_open);
+}
+
+#define SHOW_LIST	10	/* open instructions and reports shown */
+
+static enum m2m_err
+show(struct db_admin *a, const char *identity, char *err, size_t errlen)
+{
+	struct db_module_info m;
+	enum m2m_err e;
+
+	if ((e = db_admin_module(a, identity, &m, err, errlen)) != M2M_OK)
+		return e;
+	print_module(&m);
+	if ((e = db_admin_module_keys(a, m.id, print_key, NULL, err, errlen)) != M2M_OK ||
+	    (e = db_admin_instructions(a, m.id, SHOW_LIST, 1, print_instr, NULL, err,
+	    errlen)) != M2M_OK)
+		return e;
+	return db_admin_reports(a, identity, SHOW_LIST, print_report, NULL, err, errlen);
 }
 
 int
 ctl_show_main(int argc, char **argv)
 {
 	struct mod_args o;
-	struct db_module_info m;
 	struct db_admin *a;
 	char err[CTL_ERRLEN] = "";
 	enum m2m_err e;
@@ -145,11 +177,7 @@ ctl_show_main(int argc, char **argv)
 	}
 	if (ctl_db_connect(o.db, &a) != M2M_OK)
 		return 1;
-	if ((e = db_admin_module(a, o.identity, &m, err, sizeof(err))) == M2M_OK) {
-		print_module(&m);
-		if ((e = db_admin_module_keys(a, m.id, print_key, NULL, err, sizeof(err))) == M2M_OK)
-			e = db_admin_instructions(a, m.id, 10, print_instr, NULL, err, sizeof(err));
-	}
+	e = show(a, o.identity, err, sizeof(err));
 	db_admin_close(a);
 	return e == M2M_OK ? 0 : ctl_db_fail(e, err);
 }

@@ -8,6 +8,8 @@
  * nothing. */
 #include "config.h"
 
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +25,7 @@ struct srv_auth {
 	struct sess_entry *sess;	/* reserved before the commit */
 	uint64_t t_read, t0;		/* the AUTH read; the current stage's start */
 	uint8_t tag[8];			/* of the AUTH datagram */
+	char identity[PROTO_IDENTITY_MAX + 1];	/* once the lookup found it, for the log */
 	struct proto_srv_auth a;
 };
 
@@ -47,8 +50,7 @@ fail(struct srv_auth *x, enum m2m_err err)
 	if (e != NULL && proto_srv_hs_settle(&e->hs, &x->a, err))
 		ho_remove(&w->ho, e);
 	atomic_fetch_add_explicit(&w->m.hs_failed[err], 1, memory_order_relaxed);
-	srv_count_drop(&w->m, err);
-	log_debug("worker %u: handshake failed: %s", w->idx, m2m_strerror(err));
+	srv_drop_as(w, &x->from, err, x->identity);
 	finish(x);
 }
 
@@ -78,11 +80,11 @@ completed(struct worker *w, const struct srv_pkt *p, struct ho_entry *e)
 
 	tag_of(p, tag);
 	if (ho_welcome(e) == NULL || !proto_ct_equal(tag, e->auth_tag, sizeof(tag))) {
-		srv_count_drop(&w->m, M2M_E_SRV_AUTH_REPLAY);
+		srv_drop(w, &p->from, M2M_E_SRV_AUTH_REPLAY);
 		return;
 	}
 	if (e->answers_again >= SRV_ANSWERS_AGAIN || e->welcome_len > p->len) {
-		srv_count_drop(&w->m, M2M_E_SRV_RESENDS);
+		srv_drop(w, &p->from, M2M_E_SRV_RESENDS);
 		return;
 	}
 	e->answers_again++;
@@ -101,11 +103,11 @@ entry_of(struct worker *w, const struct srv_pkt *p)
 	int route;
 
 	if ((err = proto_auth_decode(p->buf, p->len, &m)) != M2M_OK) {
-		srv_count_drop(&w->m, err);
+		srv_drop(w, &p->from, err);
 		return NULL;
 	}
 	if ((route = srv_route(w, m.token)) < 0) {
-		srv_count_drop(&w->m, M2M_E_SRV_NOT_OURS);
+		srv_drop(w, &p->from, M2M_E_SRV_NOT_OURS);
 		return NULL;
 	}
 	if ((unsigned)route != w->idx) {
@@ -113,7 +115,7 @@ entry_of(struct worker *w, const struct srv_pkt *p)
 		return NULL;
 	}
 	if ((e = ho_find(&w->ho, m.token)) == NULL)
-		srv_count_drop(&w->m, M2M_E_SRV_UNKNOWN_TOKEN);
+		srv_drop(w, &p->from, M2M_E_SRV_UNKNOWN_TOKEN);
 	return e;
 }
 
@@ -157,7 +159,7 @@ srv_on_auth(struct worker *w, const struct srv_pkt *p)
 		return;
 	}
 	if (w->inflight >= w->srv->cfg->inflight_max || (x = calloc(1, sizeof(*x))) == NULL) {
-		srv_count_drop(&w->m, M2M_E_SRV_BUSY);
+		srv_drop(w, &p->from, M2M_E_SRV_BUSY);
 		return;
 	}
 	/* A C1 that does not open with the token's kept key is dropped here
@@ -165,8 +167,7 @@ srv_on_auth(struct worker *w, const struct srv_pkt *p)
 	if ((err = proto_srv_auth_start(w->ctx, &x->a, &e->hs, p->buf, p->len)) != M2M_OK) {
 		if (err == M2M_E_PROTO_ATTEMPTS)
 			ho_remove(&w->ho, e);
-		srv_count_drop(&w->m, err);
-		log_debug("worker %u: AUTH dropped: %s", w->idx, m2m_strerror(err));
+		srv_drop(w, &p->from, err);
 		free(x);
 		return;
 	}
@@ -210,8 +211,11 @@ on_lookup(void *arg, enum m2m_err err, const struct db_module *m)
 	srv_observe(&x->w->m, SRV_H_db_lookup, worker_now_ns() - x->t0);
 	if (err == M2M_E_DB_NOT_FOUND)
 		err = M2M_E_PROTO_UNKNOWN_MODULE;
-	if (err == M2M_OK)
+	if (err == M2M_OK) {
+		memcpy(x->identity, m->rec.identity, m->rec.identity_len);
+		x->identity[m->rec.identity_len] = '\0';
 		err = proto_srv_auth_module(&x->a, &m->rec);
+	}
 	if (err != M2M_OK) {
 		fail(x, err);
 		return;
@@ -305,6 +309,7 @@ on_dh1(void *arg, enum m2m_err err, const uint8_t *secret, const char *detail)
 	h.data = x->a.data;
 	h.data_len = x->a.data_len;
 	h.instr_bytes = welcome_budget(x->a.pkt_len, h.new_len);
+	h.from = &x->from;
 	x->t0 = worker_now_ns();
 	if ((err = db_write_handshake(w->db, &h, on_commit, x)) != M2M_OK)
 		fail(x, err);
@@ -322,6 +327,21 @@ settle_entry(struct srv_auth *x, const uint8_t *welcome, size_t len)
 	/* A WELCOME too long to keep (many instructions) is not resent: the
 	 * module starts over, and its unconfirmed instructions go again. */
 	ho_keep_welcome(&x->w->ho, e, welcome, len, x->tag);
+}
+
+/* [server] log_sessions: one info line per session established. */
+static void
+log_session(const struct srv_auth *x, size_t n_instr)
+{
+	char addr[INET6_ADDRSTRLEN + 8], key[9];
+	const uint8_t *k = x->a.hs.key_id;
+
+	if (!x->w->srv->cfg->log_sessions)
+		return;
+	snprintf(key, sizeof(key), "%02x%02x%02x%02x", k[0], k[1], k[2], k[3]);
+	log_info("worker %u: session of module %s from %s established (server key %s, "
+	    "%zu instructions)", x->w->idx, x->identity, net_ntop(&x->from, addr, sizeof(addr)),
+	    key, n_instr);
 }
 
 static void
@@ -355,5 +375,6 @@ on_commit(void *arg, enum m2m_err err, const struct db_write_result *r)
 	srv_count(&w->m, SRV_C_handshakes_completed, 1);
 	srv_count_key(w, x->a.hs.key_id);
 	srv_observe(&w->m, SRV_H_handshake, worker_now_ns() - x->t_read);
+	log_session(x, r->n_instr);
 	finish(x);
 }

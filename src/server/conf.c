@@ -140,6 +140,10 @@ server_key(struct parse *p, const char *s, const char *k, const char *v)
 		c->log_syslog = strcmp(v, "syslog") == 0;
 		return c->log_syslog || strcmp(v, "stderr") == 0 ? 1 : expect(p, "stderr or syslog");
 	}
+	if (strcmp(s, "server") == 0 && strcmp(k, "log_sessions") == 0) {
+		c->log_sessions = strcmp(v, "yes") == 0;
+		return c->log_sessions || strcmp(v, "no") == 0 ? 1 : expect(p, "yes or no");
+	}
 	UINT_KEY("server", "workers", workers, 1, SRV_WORKERS_MAX);
 	UINT_KEY("server", "node_id", node_id, 0, 255);
 	STR_KEY("server", "metrics", metrics);

@@ -24,6 +24,7 @@ struct srv_config {
 	unsigned node_id;			/* 0..255, first byte of tokens and session ids */
 	int log_level;				/* enum srv_log_level */
 	int log_syslog;				/* 0: stderr (the journal takes it) */
+	int log_sessions;			/* an info line per session established */
 	char *metrics;				/* "127.0.0.1:9433", NULL: off */
 	/* [limits] */
 	unsigned half_open_max;			/* whole server, split over workers; an

@@ -58,11 +58,11 @@ admit(struct worker *w, const struct srv_pkt *p, const struct proto_hello *h)
 		return 1;
 	if (cookie_ok) {
 		/* A new RETRY would change nothing: the module retries later. */
-		srv_count_drop(&w->m, M2M_E_SRV_RATE_LIMITED);
+		srv_drop(w, &p->from, M2M_E_SRV_RATE_LIMITED);
 		return 0;
 	}
 	if (h->cookie != NULL)
-		srv_count_drop(&w->m, M2M_E_PROTO_COOKIE);
+		srv_drop(w, &p->from, M2M_E_PROTO_COOKIE);
 	send_retry(w, p, addr, alen, h->e_m);
 	return 0;
 }
@@ -94,7 +94,7 @@ answered_again(struct worker *w, const struct srv_pkt *p, const struct proto_hel
 	if (e == NULL || !proto_ct_equal(tag, e->hello_tag, 8))
 		return 0;
 	if (e->hs.state == PROTO_SRV_HS_OPEN && e->answers_again >= SRV_ANSWERS_AGAIN) {
-		srv_count_drop(&w->m, M2M_E_SRV_RESENDS);
+		srv_drop(w, &p->from, M2M_E_SRV_RESENDS);
 		return 1;
 	}
 	if (proto_srv_hello_again(w->ctx, &e->hs, p->buf, p->len, out, sizeof(out), &n) != M2M_OK)
@@ -115,7 +115,7 @@ srv_on_hello(struct worker *w, const struct srv_pkt *p)
 	enum m2m_err err;
 
 	if ((err = proto_hello_decode(p->buf, p->len, &h)) != M2M_OK) {
-		srv_count_drop(&w->m, err);
+		srv_drop(w, &p->from, err);
 		return;
 	}
 	if (!admit(w, p, &h))
@@ -124,7 +124,7 @@ srv_on_hello(struct worker *w, const struct srv_pkt *p)
 	if (answered_again(w, p, &h, tag))
 		return;
 	if ((e = ho_next(&w->ho)) == NULL) {
-		srv_count_drop(&w->m, M2M_E_FULL);
+		srv_drop(w, &p->from, M2M_E_FULL);
 		return;
 	}
 	err = proto_srv_hello(w->ctx, w->srv->keys, w->srv->n_keys, srv_route_of(w), p->buf,
@@ -134,7 +134,7 @@ srv_on_hello(struct worker *w, const struct srv_pkt *p)
 		err = ho_commit(&w->ho, e, worker_now_s() + w->srv->cfg->half_open_timeout_s);
 	if (err != M2M_OK) {
 		proto_wipe(&e->hs, sizeof(e->hs));
-		srv_count_drop(&w->m, err);
+		srv_drop(w, &p->from, err);
 		return;
 	}
 	srv_count(&w->m, SRV_C_hello, 1);

@@ -5,7 +5,7 @@ m2md_SOURCES = \
 	src/server/keycheck.c src/server/check_db.c src/server/dberr.c src/server/dberr.h \
 	src/server/conf.c src/server/conf.h src/server/log.c src/server/log.h \
 	src/server/srv.h src/server/net.c src/server/worker.c src/server/worker_init.c \
-	src/server/rx.c src/server/node.c \
+	src/server/rx.c src/server/node.c src/server/droplog.c \
 	src/server/hello.c src/server/auth.c src/server/record.c \
 	src/server/table.c src/server/table.h src/server/state.h src/server/halfopen.c \
 	src/server/sessions.c src/server/ratelimit.c src/server/ratelimit.h \

@@ -26,7 +26,7 @@ main(int argc, char **argv)
 {
 	struct srv_config cfg;
 	const char *path = srv_config_default_path();
-	char err[1024] = "";
+	char err[1024] = "", msg[1200];
 	int ch, fg = 0, test = 0, verbose = 0;
 	enum m2m_err e;
 
@@ -69,7 +69,7 @@ main(int argc, char **argv)
 	}
 	srv_log_open(cfg.log_level, cfg.log_syslog);
 	if ((e = srv_run(&cfg, err, sizeof(err))) != M2M_OK)
-		log_err("%s%s%s", m2m_strerror(e), *err ? ": " : "", err);
+		log_err("%s", m2m_err_join(e, err, msg, sizeof(msg)));
 	srv_config_free(&cfg);
 	return e == M2M_OK ? 0 : 1;
 }

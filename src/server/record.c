@@ -113,7 +113,7 @@ on_commit(void *arg, enum m2m_err err, const struct db_write_result *r)
 			proto_session_forget(&x->se->s, x->seq);
 		if (x->type == PROTO_DATA && err == M2M_E_DB_REJECTED)
 			end_session(x);
-		srv_count_drop(&w->m, err);
+		srv_drop(w, &x->from, err);
 		finish(x);
 		return;
 	}
@@ -167,11 +167,11 @@ session_of(struct worker *w, const struct srv_pkt *p, struct proto_record *r)
 	int route;
 
 	if ((err = proto_record_decode(p->buf, p->len, r)) != M2M_OK) {
-		srv_count_drop(&w->m, err);
+		srv_drop(w, &p->from, err);
 		return NULL;
 	}
 	if ((route = srv_route(w, r->session_id)) < 0) {
-		srv_count_drop(&w->m, M2M_E_SRV_NOT_OURS);
+		srv_drop(w, &p->from, M2M_E_SRV_NOT_OURS);
 		return NULL;
 	}
 	if ((unsigned)route != w->idx) {
@@ -179,7 +179,7 @@ session_of(struct worker *w, const struct srv_pkt *p, struct proto_record *r)
 		return NULL;
 	}
 	if ((se = sess_find(&w->sess, r->session_id)) == NULL)
-		srv_count_drop(&w->m, M2M_E_SRV_UNKNOWN_SESSION);
+		srv_drop(w, &p->from, M2M_E_SRV_UNKNOWN_SESSION);
 	return se;
 }
 
@@ -225,17 +225,17 @@ answer_again(struct worker *w, struct sess_entry *se, const struct srv_pkt *p,
 	enum m2m_err err;
 
 	if (se->answers_left == 0) {
-		srv_count_drop(&w->m, M2M_E_SRV_RESENDS);
+		srv_drop(w, &p->from, M2M_E_SRV_RESENDS);
 		return;
 	}
 	err = proto_session_reopen(w->ctx, &se->s, r, p->buf, pt, sizeof(pt), &len);
 	if (err != M2M_OK) {
-		srv_count_drop(&w->m, err);
+		srv_drop(w, &p->from, err);
 		return;
 	}
 	proto_wipe(pt, len);
 	if (!path_allows(se, p)) {
-		srv_count_drop(&w->m, M2M_E_SRV_UNVALIDATED);
+		srv_drop(w, &p->from, M2M_E_SRV_UNVALIDATED);
 		return;
 	}
 	memset(&ack, 0, sizeof(ack));
@@ -259,7 +259,7 @@ srv_on_record(struct worker *w, const struct srv_pkt *p)
 	if (se == NULL)
 		return;
 	if (w->inflight >= w->srv->cfg->inflight_max) {
-		srv_count_drop(&w->m, M2M_E_SRV_BUSY);
+		srv_drop(w, &p->from, M2M_E_SRV_BUSY);
 		return;
 	}
 	err = proto_session_open(w->ctx, &se->s, &r, p->buf, pt, sizeof(pt), &len);
@@ -268,13 +268,13 @@ srv_on_record(struct worker *w, const struct srv_pkt *p)
 		return;
 	}
 	if (err != M2M_OK) {
-		srv_count_drop(&w->m, err);
+		srv_drop(w, &p->from, err);
 		return;
 	}
 	if ((x = calloc(1, sizeof(*x))) == NULL) {
 		if (r.type == PROTO_DATA)
 			proto_session_forget(&se->s, r.seq);
-		srv_count_drop(&w->m, M2M_E_NOMEM);
+		srv_drop(w, &p->from, M2M_E_NOMEM);
 		return;
 	}
 	*x = (struct srv_rec){ .w = w, .se = se, .from = p->from, .fromlen = p->fromlen,
@@ -283,7 +283,7 @@ srv_on_record(struct worker *w, const struct srv_pkt *p)
 	se->inflight++;
 	w->inflight++;
 	if ((err = write_record(x, pt, len)) != M2M_OK) {
-		srv_count_drop(&w->m, err);
+		srv_drop(w, &p->from, err);
 		finish(x);
 	}
 	proto_wipe(pt, len);

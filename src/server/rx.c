@@ -122,9 +122,9 @@ worker_on_read(int fd, short what, void *arg)
 			srv_count(&w->m, SRV_C_datagrams_in, 1);
 			srv_count(&w->m, SRV_C_bytes_in, p->len);
 			if (p->len > PROTO_DATAGRAM_MAX)
-				srv_count_drop(&w->m, M2M_E_PROTO_OVERSIZE);
+				srv_drop(w, &p->from, M2M_E_PROTO_OVERSIZE);
 			else if (w->stopping)	/* read in the batch that saw the stop */
-				srv_count_drop(&w->m, M2M_E_SRV_BUSY);
+				srv_drop(w, &p->from, M2M_E_SRV_BUSY);
 			else
 				worker_dispatch(w, p);
 		}

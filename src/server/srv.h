@@ -46,6 +46,15 @@ struct srv_inbox {
 	struct event *ev;
 };
 
+/* At most this many drops a second are logged by each worker (droplog.c). */
+#define SRV_DROP_LOG_PER_S	20
+
+struct srv_droplog {
+	uint32_t second;		/* worker_now_s() of the lines counted */
+	unsigned logged;
+	unsigned long long unlogged;
+};
+
 struct worker {
 	struct srv *srv;
 	unsigned idx;
@@ -68,6 +77,7 @@ struct worker {
 	unsigned inflight;
 	unsigned retry_above;
 	int stopping;
+	struct srv_droplog droplog;
 	struct srv_metrics m;
 };
 
@@ -114,6 +124,16 @@ void worker_on_tick(int fd, short what, void *arg);
 uint32_t worker_now_s(void);
 uint32_t worker_now_ms(void);
 uint64_t worker_now_ns(void);
+
+/* droplog.c: counts a dropped datagram by reason (srv_count_drop) and logs
+ * it at debug level with the source address, within the worker's budget of
+ * lines a second; with module, as a failed handshake of that module ("":
+ * one the lookup did not find). */
+void srv_drop(struct worker *w, const struct sockaddr_storage *from, enum m2m_err why);
+void srv_drop_as(struct worker *w, const struct sockaddr_storage *from, enum m2m_err why,
+    const char *module);
+/* From the tick: says how many drops of the last second went unlogged. */
+void srv_drop_tick(struct worker *w);
 
 /* hello.c, auth.c, record.c: one message kind each. */
 void srv_on_hello(struct worker *w, const struct srv_pkt *p);

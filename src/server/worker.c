@@ -70,7 +70,7 @@ worker_dispatch(struct worker *w, const struct srv_pkt *p)
 	enum m2m_err err;
 
 	if ((err = proto_peek(p->buf, p->len, &type)) != M2M_OK) {
-		srv_count_drop(&w->m, err);
+		srv_drop(w, &p->from, err);
 		return;
 	}
 	switch (type) {
@@ -85,7 +85,7 @@ worker_dispatch(struct worker *w, const struct srv_pkt *p)
 		srv_on_record(w, p);
 		break;
 	default:		/* what only a server sends */
-		srv_count_drop(&w->m, M2M_E_PROTO_DIRECTION);
+		srv_drop(w, &p->from, M2M_E_PROTO_DIRECTION);
 	}
 }
 
@@ -104,7 +104,7 @@ worker_handoff(struct worker *w, unsigned to, const struct srv_pkt *p)
 	}
 	pthread_mutex_unlock(&in->lock);
 	if (!queued) {
-		srv_count_drop(&w->m, M2M_E_FULL);
+		srv_drop(w, &p->from, M2M_E_FULL);
 		return;
 	}
 	srv_count(&w->m, SRV_C_handoffs, 1);
@@ -157,6 +157,7 @@ worker_on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd, (void)what;
 	ho_expire(&w->ho, now);
+	srv_drop_tick(w);
 	sess_sweep(&w->sess, now > c->session_idle_s ? now - c->session_idle_s : 0, budget);
 	publish_gauges(w);
 	srv_dberr_flush(&w->dberr, w->idx, worker_now_ms());

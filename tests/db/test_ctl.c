@@ -262,9 +262,10 @@ Test(ctl, bad_input_gets_one_message_and_changes_nothing)
 	cr_expect(strstr(out, "revocation is final") != NULL, "%s", out);
 	cr_expect_str_eq(pgt_sql(a, "SELECT string_agg(state, ',') FROM module_keys", 0, NULL),
 	    "revoked");
-	cr_expect_eq(ctl(ci, "instruct dev-1 --text reboot"), 0, "%s", out);
+	cr_expect_eq(ctl(ci, "instruct dev-1 --text reboot"), 1, "%s", out);
+	cr_expect(strstr(out, "module dev-1 is revoked") != NULL, "%s", out);
 	cr_expect_eq(ctl(ci, "show dev-1"), 0, "%s", out);
-	cr_expect(strstr(out, "status     revoked") != NULL, "%s", out);
+	cr_expect(strstr(out, "status          revoked") != NULL, "%s", out);
 	cr_expect_eq(ctl(ci, "db status"), 0, "%s", out);
 	cr_expect(strstr(out, "0 pending") != NULL, "%s", out);
 	db_admin_close(a);
