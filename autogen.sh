@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Generates configure and Makefile.in from a git checkout.
 set -e
 cd "$(dirname "$0")"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # contrib: build fragment.
 # The systemd unit, the sample configuration and the operator's guide.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The blocking admin connection: open, transactions, one-off statements. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The set-based half of a batch: all its DATA items as one m2m_data_batch()
  * call (arrays in PostgreSQL's binary format), and the per-item answers. */
 #include "config.h"

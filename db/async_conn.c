@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The connection of struct db_async: non-blocking connect (PQconnectPoll
  * driven by the loop), pipeline mode, loss and reconnection with backoff. */
 #include "config.h"

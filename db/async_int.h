@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals of the non-blocking half: the connection object, pipeline jobs
  * and the group-commit queue shared by the async_*.c files. */
 #ifndef M2M_DB_ASYNC_INT_H

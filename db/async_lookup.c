@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Module lookups for the server: by pseudonym (current or previous) or by
  * identity, one pipeline segment each, answered through a callback. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The pipeline pump: jobs in flight as a FIFO, output flushing without
  * blocking, and the dispatch of results to the job they belong to. */
 #include "config.h"

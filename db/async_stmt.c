@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The statements m2md prepares on every (re)connection, and the setup job
  * that prepares them. Values reach them only as parameters. */
 #include "config.h"

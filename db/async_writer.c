@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The group-commit writer: the server's writes queue up, leave as one
  * pipeline segment (one implicit transaction) per batch, and each item's
  * callback runs once the Sync confirmed the commit, or the batch failed.

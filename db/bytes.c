@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small conversions the db files share: error detail, hex, big-endian. */
 #include "config.h"
 

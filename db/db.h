@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The database layer's public face: every PostgreSQL access of m2md and
  * m2mctl goes through these db_ calls; only db/ includes libpq-fe.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals shared by the files of db/: the blocking admin connection and
  * helpers around libpq. The one header that includes libpq-fe.h. */
 #ifndef M2M_DB_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Enrollment: a module row with its first pseudonym and current key, one
  * at a time (INSERT) or by the hundred thousand (COPY into a staging table). */
 #include "config.h"

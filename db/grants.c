@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The privileges of m2md's database roles, in one table that both gives
  * them (m2mctl db grant) and checks them (m2md -t checks the server's).
  * The server's entries follow the statements of async_stmt.c and what the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Instructions and reports as the admin tool sees them: queue one, list a
  * module's instructions, show recent reports. */
 #include "config.h"

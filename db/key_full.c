@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fills module_keys.pubkey_full (migration 007) for keys written before it:
  * the uncompressed form spares m2md a square root per handshake. */
 #include "config.h"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # db: the database layer (libm2mdb.a), its migrations, and m2mctl's
 # database subcommands. Only db/ includes libpq-fe.h.
 noinst_LIBRARIES += libm2mdb.a

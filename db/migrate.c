@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Schema migrations: db/migrations/NNN_name.sql applied in order, each in
  * its own transaction, recorded with a checksum in m2m_schema_migrations,
  * and with what the file declares about servers of earlier releases

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `m2mctl db status`: migrations on disk against those the database
  * recorded, flagging files changed after they were applied. */
 #include "config.h"

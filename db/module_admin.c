@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Module administration: list, show, status changes, key rotation. */
 #include "config.h"
 

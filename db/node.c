@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The other sessions that carry a given application name prefix: m2md
  * names its connections after its node id, so a second node with the same
  * id can be told before it hands out tokens and session ids that collide

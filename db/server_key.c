@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The server_keys table: public halves of the HSM keys, registered by
  * `m2mctl hsm export --register`, read by enrollment and the server. */
 #include "config.h"

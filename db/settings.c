@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Connection settings the libpq way: defaults, $M2M_DB, --db, and the
  * refusal of passwords in a connection string, wherever it comes from. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Why a token or a key may be invisible to this process: file permissions.
  * PKCS#11 has no error for "not allowed to read the token": SoftHSM2 says
  * CKR_GENERAL_ERROR, or leaves the token or a key out of its lists. For

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CKR_* return values by name, so errors read "CKR_PIN_INCORRECT" and not
  * 0xa0, and the one rule that says which failures mean "the token is gone". */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* struct hsm_config: defaults and the environment layer. The command line
  * and m2md.conf's [hsm] section fill the same struct. */
 #include "config.h"

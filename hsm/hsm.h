@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The HSM layer: the server's P-256 key lives in a PKCS#11 token and ECDH
  * runs inside it. Opaque API; nothing outside hsm/ sees PKCS#11 or libp11. */
 #ifndef M2M_HSM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals of the HSM layer shared by its files: the one place that
  * includes the PKCS#11 and libp11 headers. */
 #ifndef M2M_HSM_INT_H

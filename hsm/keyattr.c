@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading a key's attributes: what `list` shows and what decides whether
  * the key can serve (P-256, CKA_DERIVE, public half present). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Finding keys: by label or CKA_ID (C_FindObjects on a raw session, since
  * libp11 0.4 exposes neither object handles nor CKA_DERIVE), and listing. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Server key generation inside the token: the private half can derive and
  * nothing else, and can never leave (sensitive, not extractable). */
 #include "config.h"

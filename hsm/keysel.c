@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Key selectors as users write them: "server-2026" is a label, "id:0a1b..."
  * a CKA_ID in hex, "pkcs11:object=...;id=%0a" a URI. */
 #include "config.h"

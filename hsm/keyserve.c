@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The keys sessions serve, resolved once: the configured one, or every
  * usable P-256 key (several are live during a rotation), by protocol key id. */
 #include "config.h"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # hsm: the HSM layer (libm2mhsm.a): PKCS#11 through libp11, keys, ECDH in the
 # token, the worker pool; and m2mctl's hsm subcommands and bench.
 noinst_LIBRARIES += libm2mhsm.a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Logging in: at most one C_Login per failure of the token, never a second
  * one after a wrong or locked PIN, so a bad PIN file cannot lock the token.
  * Raw C_Login because libp11's PKCS11_login keeps a copy of the PIN for the

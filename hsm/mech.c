@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Whether the token can do what we ask before we ask: a missing mechanism
  * is reported once, by name, instead of on every handshake. */
 #include "config.h"

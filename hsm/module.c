@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Loading a PKCS#11 module by path: our own dlopen first, for the dlopen
  * reason and the function list, then libp11 loads and initializes it.
  * Our reference keeps the module mapped when libp11 unloads it to

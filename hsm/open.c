@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hsm_open / hsm_close: module, token, admin session and login, in order,
  * each failure with its own code and a detail naming what was found. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The public key as PEM (SubjectPublicKeyInfo), the form OpenSSL and most
  * tools read; the raw 33 bytes are what modules pin. */
 #include "config.h"

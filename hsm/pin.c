@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading the PIN: from a file (first line) or from M2M_PIN, never from
  * argv. The caller wipes the buffer as soon as C_Login returned. */
 #include "config.h"

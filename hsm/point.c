@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* P-256 point forms: the token stores CKA_EC_POINT (a DER OCTET STRING of
  * the uncompressed point, or the bare point); the protocol pins 33 bytes. */
 #include "config.h"

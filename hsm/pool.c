@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The HSM pool: a bounded queue in front of a fixed set of worker threads.
  * Submitting never blocks; a full queue is an immediate, counted M2M_E_FULL,
  * and so is a lost token (M2M_E_HSM_TOKEN_FAILED) until it is re-opened. */

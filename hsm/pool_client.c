@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Completion into the requester's loop: workers push finished requests on
  * the client's list and write its eventfd; the loop runs the callbacks.
  * An eventfd, not event_active, so no libevent locking setup is assumed. */

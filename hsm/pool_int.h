@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals of the HSM pool shared by pool.c, pool_worker.c and
  * pool_client.c: requests, the bounded queue, the per-loop completion list. */
 #ifndef M2M_HSM_POOL_INT_H

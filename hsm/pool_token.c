@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The token's state for the whole pool. A worker whose session failed and
  * whose fresh session failed too declares the token lost; from then on
  * requests are refused at submit, and one worker at a time re-opens the

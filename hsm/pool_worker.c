@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A pool thread: its own PKCS#11 session, one request at a time. A session
  * that fails with a token-level error is replaced at once and the request
  * retried on the fresh one, so a token that closed its sessions (a reboot)

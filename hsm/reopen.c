@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Re-opening the module after the token went away: C_Finalize, then what
  * hsm_open did (C_Initialize through libp11, the token found again by the
  * same label, serial or URI, the admin session and its login) and a check

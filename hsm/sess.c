@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A raw PKCS#11 session with the handles of the served keys, and ECDH on
  * it: CKM_ECDH1_DERIVE into a session object, read, destroyed. */
 #include "config.h"

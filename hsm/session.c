@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* struct hsm_session: the direct path, one raw session for one thread. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Token selection through libp11's slot list: by label, serial or the
  * attributes of a PKCS#11 URI; when nothing matches, list what is there. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* RFC 7512 PKCS#11 URIs: pkcs11:token=m2m;object=server-2026?pin-source=...
  * The path picks the token and the key; a PIN value in a URI is refused. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Detail strings for callers: formatting into their buffer, and what libp11
  * left in OpenSSL's error queue turned back into a CKR_ name. */
 #include "config.h"

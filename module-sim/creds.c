@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Credentials file: strict line parser with FILE:LINE messages, checks
  * that keys are valid and belong together, and the atomic write-back. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The credentials file of m2m-sim (from `m2mctl enroll --count`): loading
  * with line-precise messages, atomic write-back of the new pseudonyms. */
 #ifndef SIM_CREDS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Log-linear latency histogram: exact below 256 µs, then 128 linear
  * sub-buckets per power of two, so every bucket is within 1/128 of its value. */
 #include "config.h"

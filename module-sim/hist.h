@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Latency histogram of m2m-sim: log-linear buckets (HdrHistogram-like) from
  * 1 µs to 60 s with under 1% relative error, safe to read while recorded. */
 #ifndef SIM_HIST_H

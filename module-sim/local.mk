@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # module-sim: m2m-sim, the multithreaded module simulator (DESIGN §4).
 bin_PROGRAMS += m2m-sim
 SIM_CORE_SOURCES = module-sim/creds.c module-sim/creds.h module-sim/hist.c module-sim/hist.h

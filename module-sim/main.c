@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2m-sim's main: checks the request against credentials and system, runs and
  * supervises the threads (progress, signals), reports, saves the pseudonyms. */
 #include "config.h"

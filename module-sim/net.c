@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Network plumbing of m2m-sim: the server address resolved once at start,
  * connected non-blocking UDP sockets stamped with each datagram's arrival,
  * and the open-file limit. */

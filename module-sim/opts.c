@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Command line of m2m-sim: parsing, range checks with a message naming the
  * option, the defaults, and the usage text. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What m2m-sim prints: the counters' bookkeeping, one progress line per
  * second, and the final report as text or JSON. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2m-sim: options, counters and the interfaces between its files
  * (main, opts, net, thread, vmod, report). */
 #ifndef SIM_SIM_H

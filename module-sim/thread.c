@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A worker thread: its event loop, slots and modules; when sessions start
  * (closed/open loop, ramp-up) and when the run ends (duration, count, stop). */
 #include "config.h"

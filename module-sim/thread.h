@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private to thread.c and vmod.c: a worker thread and its slots. A slot is
  * one connected socket carrying one virtual module's session at a time. */
 #ifndef SIM_THREAD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One virtual module's session on a slot: the handshake and DATA exchange
  * driven through the module role of src/proto, with retransmission. */
 #include "config.h"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests: Criterion unit and integration tests, run by make check.
 TEST_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JSONC_CFLAGS) \
 	-DTEST_SRCDIR='"$(abs_top_srcdir)/tests"' -DTEST_BUILDDIR='"$(abs_top_builddir)"'
@@ -8,6 +9,9 @@ AM_TESTS_ENVIRONMENT = SOFTHSM2_MODULE='$(SOFTHSM2_MODULE)'; export SOFTHSM2_MOD
 # one would be (see the script).
 LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/installed-config
 EXTRA_DIST += tests/installed-config
+# Every source file names its licence (README.md).
+TESTS += tests/check-spdx
+EXTRA_DIST += tests/check-spdx
 EXTRA_DIST += tests/vectors/LICENSE.wycheproof tests/vectors/README.md \
 	tests/vectors/aes_gcm_test.json tests/vectors/hkdf_sha256_test.json \
 	tests/vectors/ecdh_secp256r1_ecpoint_test.json

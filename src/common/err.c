@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* String tables for enum m2m_err, generated from the same lists as the enum. */
 #include "config.h"
 

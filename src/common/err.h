@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one error enum of m2md and its string table. Each part lists its own
  * codes in its errors.def so that parts can grow without touching others. */
 #ifndef M2M_ERR_H

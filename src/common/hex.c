@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hexadecimal encoding (see hex.h). */
 #include "config.h"
 

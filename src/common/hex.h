@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Lowercase hexadecimal, the one encoding of keys, pseudonyms and payloads
  * in m2m's text files, logs and command lines. */
 #ifndef M2M_HEX_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2mctl bench db: rows/s committed by the group-commit writer at batch
  * sizes 1, 16, 128 and 1024, and lookups/s, against a migrated database
  * (use a scratch one: it enrolls bench modules and deletes them after). */

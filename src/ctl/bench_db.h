@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* State of m2mctl bench db, shared by the runner and its setup file. */
 #ifndef M2M_CTL_BENCH_DB_H
 #define M2M_CTL_BENCH_DB_H

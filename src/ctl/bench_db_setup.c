@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2mctl bench db, setup and cleanup: enrolls throwaway bench modules (one
  * COPY) and removes them, with their reports, afterwards. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2mctl bench hsm: P-256 ECDH per second inside the token with 1..N
  * threads (one session each), through the HSM pool, and OpenSSL's software
  * ECDH on the same box, in one run. Figures only; nothing is asserted. */

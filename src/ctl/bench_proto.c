@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2mctl bench proto: µs per handshake step in both roles and per OpenSSL
  * primitive underneath, and the overhead of the core over its primitives.
  * Software ECDH stands in for the HSM so the figure is the core's own. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2mctl: the admin tool. Each subcommand lives in its own file and is
  * listed once in the table of m2mctl.c. */
 #ifndef M2M_CTL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2mctl bench: dispatches to the benchmark of each part. */
 #include "config.h"
 

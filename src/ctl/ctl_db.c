@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2mctl db: schema migrations (migrate, status), report partitions
  * (maintain) and the grants of the server's, admin's and applications'
  * roles (grant). */

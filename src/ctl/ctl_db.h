@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by m2mctl's database subcommands (ctl_db*.c, ctl_enroll*.c,
  * ctl_module.c, ctl_instruct.c, ctl_reports.c, bench_db.c). */
 #ifndef M2M_CTL_DB_H

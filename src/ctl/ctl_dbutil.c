@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What m2mctl's database subcommands share: connecting the libpq way,
  * reporting errors, and reading hex and PEM public keys. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2mctl enroll: registers one module (identity and public key) and prints
  * what to provision onto it; with --count, many simulated modules. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* enroll --count: generates simulated modules, registers them in one
  * transaction (COPY) and writes the credentials file m2m-sim reads. The
  * file appears complete or not at all: written to a temporary file,

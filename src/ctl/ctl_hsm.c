@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2mctl hsm: server keys in the PKCS#11 token (keygen, list, export and
  * registration in the database). Everything PKCS#11 stays behind hsm/hsm.h. */
 #include "config.h"

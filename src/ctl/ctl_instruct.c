@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2mctl instruct: queues an instruction for a module; it leaves with the
  * module's next WELCOME or DATA_ACK. */
 #include "config.h"

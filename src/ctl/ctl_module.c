@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2mctl list, show, suspend, resume, revoke, rotate-key: looking at and
  * changing enrolled modules. */
 #include "config.h"

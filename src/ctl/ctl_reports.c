@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2mctl reports: the most recent data modules sent. */
 #include "config.h"
 

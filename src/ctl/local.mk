@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # src/ctl: m2mctl, the admin tool. Parts add their subcommand files with
 # m2mctl_SOURCES += ... in their own local.mk.
 sbin_PROGRAMS += m2mctl

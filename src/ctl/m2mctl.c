@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2mctl: dispatches the subcommands of the admin tool. */
 #include "config.h"
 

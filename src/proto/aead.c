@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AES-128-GCM with a 12-byte IV and a 16-byte tag appended to the
  * ciphertext, on the context's reusable cipher context. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stateless RETRY cookies: a MAC over the source address and the module's
  * ephemeral key, so the server keeps no state until a module proves it
  * receives at the address it claims. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The per-thread crypto context of the protocol core and its randomness. */
 #include "config.h"
 

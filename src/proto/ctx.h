@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Inside of struct proto_ctx, shared by the files of src/proto only. */
 #ifndef M2M_PROTO_CTX_H
 #define M2M_PROTO_CTX_H

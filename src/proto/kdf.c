@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SHA-256 and HKDF-SHA-256 (RFC 5869) through OpenSSL's EVP interfaces.
  * Extract is HMAC(salt, IKM) by definition; it goes through EVP_MAC because
  * OpenSSL's HKDF refuses an empty IKM, which RFC 5869 allows. */

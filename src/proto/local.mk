@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # src/proto: the pure protocol core (libm2mproto.a).
 noinst_LIBRARIES += libm2mproto.a
 libm2mproto_a_SOURCES = \

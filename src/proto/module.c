@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The module role: HELLO, the answer to RETRY, AUTH from CHALLENGE, and the
  * check of the WELCOME that authenticates the server. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The module role of the handshake, sans-I/O: what a device (and m2m-sim)
  * runs. Order: proto_mod_hello (or proto_mod_prepare ahead of time, then
  * proto_mod_hello_prepared), [proto_mod_retry], proto_mod_challenge (once

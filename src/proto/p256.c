@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* P-256 through OpenSSL's EC arithmetic: strict point decoding, key
  * generation from the context's rng, ECDH. Scalars are handled as
  * constant-time BIGNUMs in secure memory and cleared after use. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Plaintexts carried inside authenticated messages: the WELCOME contents,
  * DATA with instruction confirmations, DATA_ACK and REKEY_ACK. Decoded as
  * strictly as the outer datagrams, since a peer's key does not make its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The m2m protocol core: constants shared by every part and the one header
  * drivers include. Pure: no sockets, threads, clocks or globals. */
 #ifndef M2M_PROTO_H

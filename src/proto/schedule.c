@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The key schedule: TH2 -> PRK1 -> K1 (identity), TH3 -> PRK2 -> K2 (first
  * data), TH4 -> K3 (WELCOME) and the per-direction session keys. */
 #include "config.h"

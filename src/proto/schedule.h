@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The key schedule of doc/protocol.md, shared by the module and server
  * roles so both derive from one definition. */
 #ifndef M2M_PROTO_SCHEDULE_H

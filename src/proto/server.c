@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The server role: HELLO -> CHALLENGE, then AUTH in steps that hand the
  * pseudonym lookup, the HSM ECDH and the commit to the caller. */
 #include "config.h"

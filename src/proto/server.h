@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The server role of the handshake, sans-I/O. It never runs the HSM ECDH
  * nor queries the database: each step returns what the caller must fetch
  * and the next step takes it. Order:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Established sessions: one key per direction, nonces from 64-bit sequence
  * numbers that never repeat, and a 64-entry sliding replay window with a
  * bit per entry for "answered", so a resent record can be answered again. */

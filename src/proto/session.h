@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Established sessions: per-direction keys, 64-bit sequence numbers, a
  * sliding replay window that also remembers which records were answered.
  * Plain data, safe to copy; about 110 bytes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Strict codec for the datagrams of doc/protocol.md: every length is
  * checked, nothing may follow the last field, unknown values are refused. */
 #include "config.h"

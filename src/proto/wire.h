@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The strict codec: byte-exact encoding and decoding of every message of
  * doc/protocol.md. Decoded fields point into the caller's buffer. */
 #ifndef M2M_PROTO_WIRE_H

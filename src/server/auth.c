@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AUTH, the expensive half of the handshake, as a chain of callbacks:
  * token check -> rate limits -> database lookup by pseudonym -> HSM ECDH
  * -> the rest of the crypto -> group commit -> WELCOME. Every step that can

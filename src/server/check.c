@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2md -t: everything the server needs at start, checked one by one with
  * a line each, so an operator sees what is wrong before starting it. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The database half of m2md -t and of start-up: the schema this m2md can
  * run on (current, or newer with only migrations that declare that earlier
  * servers keep working) and the privileges of the role it connects as. */

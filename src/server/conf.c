@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reads m2md.conf into struct srv_config: defaults, then each key checked
  * for its type and range, so a typo is an error and never a silent default. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2md.conf: the server's configuration (INI, parsed with inih), shared by
  * m2md and m2mctl (which reads its [hsm] section, and [admin]: its own
  * database connection, never the server's [database] one). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Rate-limited log lines for database errors on the packet path (see
  * dberr.h): bounded state per worker, no allocation. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Database errors on m2md's packet path, in the log: a failed lookup or
  * batch is a line at warning or error level with its SQLSTATE and
  * PostgreSQL's message, at most one per SQLSTATE class per worker per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dropped datagrams, each counted by reason and, at debug level, logged
  * with its reason and source address: what an operator reads to find out
  * why one device does not get through (doc/operations.md, 6). A flood must

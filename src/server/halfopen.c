@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Half-open handshakes between CHALLENGE and AUTH. Every entry lives the
  * same time, so a ring allocated in arrival order expires from its head;
  * entries ended early leave holes that the head reclaims. Found by token,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HELLO: answered with a CHALLENGE and a half-open entry, or, under load
  * or from a source over its rate, with a stateless RETRY cookie; the same
  * HELLO again gets the same CHALLENGE again, a few times. */

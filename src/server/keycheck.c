@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The database's server keys against the keys this node serves, at start
  * and in m2md -t. `m2mctl enroll` hands out the newest active key: a node
  * that cannot use an active key would drop every module provisioned with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # src/server: m2md, the server; a driver of the protocol core.
 sbin_PROGRAMS += m2md
 m2md_SOURCES = \

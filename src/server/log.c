@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The log sink of m2md. Process-wide by nature (like syslog itself): the
  * level is an atomic so workers read it without locks. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2md's log: one line per event with its level, to stderr (where the
  * journal takes it) or to syslog. Never given a secret. */
 #ifndef M2M_SRV_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2md: the command line. Reads the configuration, then runs the server
  * or (-t) checks that it could. */
 #include "config.h"

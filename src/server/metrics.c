@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Prometheus text page: sums of the workers' counters and latency
  * histograms, gauges, the HSM pool's figures. Served on its own thread so
  * a slow scraper never touches the workers' loops. */

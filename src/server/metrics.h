@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Counters and latency histograms each worker keeps and the Prometheus text
  * page that sums them, served by libevent's evhttp on its own thread. */
 #ifndef M2M_SRV_METRICS_H

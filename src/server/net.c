@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* UDP sockets and addresses: "host:port" and "[v6]:port" parsing (numeric
  * only: no DNS on a server's start path), SO_REUSEPORT binding, and the
  * check that no other process serves an address already. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* This node among others on one database: its connections carry its node
  * id, machine, boot and process, so that a start can tell a live m2md of
  * the same node id (colliding tokens and session ids: each would drop the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Token buckets in a hashed array (see ratelimit.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Token buckets for sources and pseudonyms in a fixed array indexed by a
  * keyed hash: bounded memory whatever the number of keys; two keys that
  * share a bucket share its budget, which errs on the side of refusing. */

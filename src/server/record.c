@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* DATA and REKEY inside a session: opened (replay window, tag), written
  * through the group commit, and acknowledged only once committed; a DATA
  * resent after a lost DATA_ACK is answered again, not stored again, a few

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading datagrams: a batch per system call (recvmmsg), and what only the
  * kernel knows of them: how many it dropped on the socket before m2md read
  * them (SO_RXQ_OVFL: a full receive buffer, rarely a socket filter) and

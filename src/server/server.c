@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The server's life: the HSM and its keys, the pool, the workers and the
  * metrics thread up; signals; an orderly stop that finishes what is in
  * flight so nothing acknowledged is lost. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Entry points of the server for main.c: running it and checking a
  * configuration (m2md -t). */
 #ifndef M2M_SRV_SERVER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Established sessions: a slab with a free list, found by session id, and
  * a clock hand that ends idle sessions a few slots per tick. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2md's process and worker structures. Each worker is a thread with its
  * own event_base, sockets (SO_REUSEPORT), tables, database connection and
  * HSM pool client; they share only the HSM pool and read-only settings. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The per-worker state tables: half-open handshakes (a FIFO slab, since all
  * expire after the same time) and established sessions (a slab with a free
  * list and an idle sweep). Both bounded by configuration. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Linear probing with backward-shift deletion. Keys are server-made random
  * bytes (after the route prefix), so their bits already spread well; a
  * seeded mix keeps lookups for attacker-chosen keys from clustering. */

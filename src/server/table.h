@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A bounded open-addressing hash table of pointers, keyed by bytes inside
  * the entries themselves (a token or a session id): no allocation after
  * init, so memory is fixed by configuration. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A worker thread: its event loop, its sockets, the receive path that sorts
  * datagrams by type, the handoff inbox and the tick (ten a second:
  * expiry, the idle-session sweep, the gauges). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Setting a worker up and tearing it down: event base, sockets, tables,
  * its database connections and HSM pool client. */
 #include "config.h"

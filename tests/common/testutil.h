@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the tests: hex, Wycheproof JSON files, a deterministic
  * random source and an in-memory handshake between the two roles. */
 #ifndef M2M_TESTUTIL_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/db: database layer tests on a real PostgreSQL, each program run by
 # a pg-* script under its own throwaway cluster (tests/db/with-pg).
 # (m2mctl_SOURCES += here, not in db/local.mk: see there.)

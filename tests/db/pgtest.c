@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers of tests/db: per-test databases and SQL assertions. */
 #include "config.h"
 

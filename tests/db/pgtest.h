@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the tests of tests/db: a fresh database per test in the
  * throwaway cluster that with-pg started, and loop helpers. */
 #ifndef M2M_TEST_PGTEST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The non-blocking half driven from a libevent loop: lookups, the
  * group-commit writer (statement items and the set-based DATA of a batch),
  * and a connection killed in the middle of a batch. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What each migration declares about servers of earlier releases (its
  * "-- m2md-compat:" line): every shipped file declares it, m2mctl records
  * it, and adding the line did not make applied files look modified. */

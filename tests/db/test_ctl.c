@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2mctl's database commands end to end: enroll --count writes a
  * credentials file that matches the database; bad input changes nothing. */
 #include "config.h"

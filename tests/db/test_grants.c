@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* doc/operations.md section 4 as written: the superuser's roles and
  * database, the schema migrated and the roles granted by its owner with
  * m2mctl db grant; each role then has all its privileges, and one revoked

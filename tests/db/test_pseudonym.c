@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* No order of handshake commits may rewind a module's pseudonym
  * (doc/protocol.md, 12.1), at the database: the commit of migration 009
  * driven through the group-commit writer, in the orders two workers or two

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Migrations and the constraints of the schema, on a real PostgreSQL. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The fault and abuse tests' helpers (see faults.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the fault and abuse tests: their own m2md per test
  * (through tests/server/srvtest.c), enrolled module sets, the process's
  * memory, loopback sockets bound to chosen source addresses. */

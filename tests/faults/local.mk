@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/faults: m2md under faults and abuse, end to end on a real SoftHSM2
 # token (behind the test PKCS#11 module where the HSM must misbehave) and a
 # throwaway PostgreSQL (tests/db/with-pg): PostgreSQL restarted under load,

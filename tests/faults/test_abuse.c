@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Abuse against a running m2md (its own process per test, real SoftHSM2 and
  * PostgreSQL), all from loopback addresses only, bounded in count and time:
  *  - a HELLO flood from 127.0.0.2..127.0.0.250, many ports each: RETRY

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What an unauthenticated or replaying sender gets back (doc/protocol.md,
  * section 3). For each message it can elicit, 100 sends, one at a time,
  * each followed by whatever answers arrive: the number of answers, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A RETRY cookie does not lift its address's limits. With cookies always
  * required (retry_above = 1), one loopback address gets one cookie, then
  * sends HELLOs that carry it with a new pseudonym each (the cookie covers

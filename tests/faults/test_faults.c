@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Faults under a running m2md, each test with its own server process, real
  * PostgreSQL, real SoftHSM2 token (behind the test PKCS#11 module where the
  * HSM misbehaves), and real clients on the protocol core:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* No fault may leave a module holding a pseudonym the database does not
  * accept (doc/protocol.md, 12.1). m2m-sim drives simulated modules, short
  * timeouts and few retries, against an m2md one of whose workers has its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A wire observer against one module, end to end (real m2md, SoftHSM2,
  * PostgreSQL; m2md's default limits). The observer sees the module's
  * HELLOs (its pseudonym, in clear) and CHALLENGEs (its tokens) and, from

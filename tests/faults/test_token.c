@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A real token outage under a running m2md: the world's SoftHSM2 token
  * directory (directories.tokendir of $M2M_TEST_WORLD/softhsm2.conf) moved
  * away for 2 s and put back, no test PKCS#11 module in between. Handshakes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The seed corpus: real handshakes and sessions played between the two
  * drivers, so each seed replays to the same deep state in its target. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the fuzz targets, the seed-corpus generator and the replay
  * test: a fixed world, a deterministic rng reset per input, the framing. */
 #ifndef M2M_FUZZ_H

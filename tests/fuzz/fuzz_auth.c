@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the AUTH decoder on one arbitrary datagram, its layout
  * against proto_auth_layout, and proto_srv_auth_start on a fixed entry,
  * fresh and keyed (a PRK1 kept): what is refused leaves the entry as it

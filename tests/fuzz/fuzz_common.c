@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What every fuzz target shares (see fuzz.h): failure, the deterministic
  * rng, the fixed world and the datagram framing. */
 #include "config.h"

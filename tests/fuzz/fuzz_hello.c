@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the HELLO decoder on one arbitrary datagram. What decodes
  * must re-encode to the same bytes and hold its documented bounds. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the module role fed RETRY, CHALLENGE, WELCOME and records
  * after its HELLO, answering as a device does (HELLO, AUTH, DATA, REKEY). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the WELCOME, DATA, DATA_ACK and REKEY_ACK plaintext decoders
  * (first byte picks one); what decodes re-encodes to the same bytes. */
 #include "config.h"

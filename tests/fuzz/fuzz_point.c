@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: P-256 check, decompress and ECDH on arbitrary bytes, which
  * must agree; with the first byte odd, a scalar for proto_p256_public. */
 #include "config.h"

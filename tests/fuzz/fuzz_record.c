@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: record decode and proto_session_open on a fixed session
  * pair, datagram after datagram (the window moves); seal-then-open too. */
 #include "config.h"

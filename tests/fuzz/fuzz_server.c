@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the server role fed a sequence of datagrams, driven as m2md
  * drives it (cookies, lookups, software ECDH for the HSM, commit, records). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: proto_peek and the RETRY, CHALLENGE and WELCOME decoders
  * on one arbitrary datagram; what decodes re-encodes to the same bytes. */
 #include "config.h"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/fuzz: libFuzzer targets for the protocol core (make fuzz, fuzz-run),
 # their seeds and replay under make check; dists CI's dynamic-check files.
 

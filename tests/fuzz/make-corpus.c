@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* make-corpus: writes the seed corpus of the fuzz targets (corpus.c) as
  * DIR/TARGET/NAME files, for make fuzz. */
 #include "config.h"

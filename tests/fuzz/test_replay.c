@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* make check for the fuzz targets: every seed of the corpus and every
  * stored crash (tests/fuzz/regress/TARGET/) replayed through its target. */
 #include "config.h"

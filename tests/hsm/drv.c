@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The pool tests' requester (see drv.h). */
 #define _GNU_SOURCE
 #include "tests/hsm/drv.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A requester for the pool tests: one event loop that keeps a window of
  * derives in flight and checks every secret against software ECDH. */
 #ifndef M2M_TEST_DRV_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/hsm: HSM layer tests on a real SoftHSM2 token made in a temporary
 # directory, and the test PKCS#11 module (shim) that forwards to SoftHSM2
 # with injected latency and failures; test_outage takes the real token's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Raw PKCS#11 helpers of the HSM tests (see p11raw.h). */
 #define _GNU_SOURCE
 #include "tests/hsm/p11raw.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Raw PKCS#11 for the tests' own look at the token, independent of the
  * code under test. Call only while no struct hsm is open (it finalizes). */
 #ifndef M2M_TEST_P11RAW_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A test PKCS#11 module standing in for a network HSM and a failing one: it
  * forwards to SoftHSM2 (M2M_SHIM_TARGET, else SOFTHSM2_MODULE) and injects
  * latency and failures as tests/hsm/shim.h describes. Never installed. */

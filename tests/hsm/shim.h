@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The test PKCS#11 module's control block: tests/hsm/shim.c forwards every
  * call to a real module (SoftHSM2) and injects latency and failures. */
 #ifndef M2M_TEST_SHIM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every HSM error gives its own code and a message that names the cause:
  * dlopen reason, tokens present, CKR_ names; a wrong PIN is tried once. */
 #include <string.h>

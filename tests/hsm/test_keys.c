@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HSM keys on a real SoftHSM2 token: keygen attributes, list, export, and
  * ECDH in the token equal to software ECDH with the exported public key. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The pool through a real token outage: SoftHSM2's token directory taken
  * away for 2 s under load and given back. SoftHSM2 then fails every new
  * session until C_Initialize runs again, so only a re-opened module heals;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The HSM pool on a real SoftHSM2 token: many requesters, all results
  * correct; a full queue rejects at once; injected failures are reported
  * and the pool recovers; latency-bound throughput is printed. */

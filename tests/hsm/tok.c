@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The SoftHSM2 token fixture of the HSM tests (see tok.h) and software
  * ECDH, computed with plain OpenSSL EVP so that it checks the HSM path. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test fixture: a real SoftHSM2 token in a fresh temporary directory, a PIN
  * file for it, and an hsm_config pointing at it (directly or via the shim). */
 #ifndef M2M_TEST_TOK_H

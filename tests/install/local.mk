@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/install: make install into a DESTDIR, check where everything went,
 # run the installed m2mctl and m2md -t against a SoftHSM2 token and a
 # throwaway PostgreSQL (tests/db/with-pg), then make uninstall.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/man: the manual pages document every option and configuration key
 # the code accepts (extracted from the sources), and mandoc -Tlint is clean.
 TESTS += tests/man/options tests/man/sim-options

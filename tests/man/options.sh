@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by tests/man/options and tests/man/sim-options: extract the
 # options and keys a program accepts from its source, and check that each
 # one is documented in its mdoc page. Sourced; not a test by itself.

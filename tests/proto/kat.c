@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Produces the known-answer handshake (see kat.h). Both roles draw their
  * randomness from seeded SHA-256 streams, so every byte is reproducible. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Prints the known-answer handshake; its output is
  * tests/vectors/handshake_kat.txt (regenerate only on a protocol change). */
 #include "config.h"

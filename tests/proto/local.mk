@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/proto: protocol core tests (Criterion).
 check_LIBRARIES += libtestutil.a
 libtestutil_a_SOURCES = tests/common/testutil.c tests/common/testutil.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The strict codec and the record layer: specific errors for malformed
  * datagrams, replay window behaviour, and tampering with records. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The primitives of suite 1 against published vectors: RFC 5869 and
  * Wycheproof for HKDF, Wycheproof for AES-GCM and P-256 ECDH points. */
 #include "config.h"

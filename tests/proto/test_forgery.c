@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Forged CHALLENGEs and WELCOMEs against the module role (doc/protocol.md
  * 10.1): anyone who sees a HELLO can answer it with a CHALLENGE that has a
  * valid E_s, and send WELCOMEs; none of them may end the handshake, and a

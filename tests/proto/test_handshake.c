@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Whole handshakes between the module and server roles in memory: the
  * happy path, every rejection DESIGN §1 promises, and tampering with every
  * byte and length of every message. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The known-answer handshake is reproduced byte for byte. */
 #include "config.h"
 

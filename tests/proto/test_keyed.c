@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The half-open entry against a wire observer, in memory: a token asks for
  * DH1 (the HSM operation) at most once in its life and keeps PRK1; AUTHs
  * made without e_m then fail at C1 and cost the token nothing, so garbage

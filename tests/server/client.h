@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A blocking test client on the module role of the protocol core: enough
  * to drive a real m2md step by step (and misbehave on purpose). */
 #ifndef M2M_TEST_CLIENT_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/server: m2md end to end, on a real SoftHSM2 token and PostgreSQL.
 check_LIBRARIES += libtestclient.a
 libtestclient_a_SOURCES = tests/server/client.c tests/server/client.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The lock-out check (see lockout.h): one query over arrays of identities
  * and held pseudonyms, with no m2mctl and no server in between. */
 #include "config.h"

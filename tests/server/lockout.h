@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The check that no module is left holding a pseudonym the database does
  * not accept (doc/protocol.md, 12.1): what test clients or m2m-sim hold,
  * compared with modules.pseudonym and previous_pseudonym, in SQL. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2m-client: drives N handshakes with D DATA each for one module of a
  * credentials file against a running m2md; a manual and scripted probe. */
 #include "config.h"

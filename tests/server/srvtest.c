@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The end-to-end test helpers (see srvtest.h). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers for the end-to-end tests: the world that run-server-tests made
  * (token, database, enrolled modules, a running m2md), metrics, SQL, and
  * extra m2md processes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The database as an operator sets it up: roles with the grants m2mctl db
  * grant gives (m2md serves with exactly those, m2md -t names one that is
  * missing, and a handshake that fails on it is in the log with its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small things an operator met (issue 19, item 10): an instruction for a
  * revoked module or with a body over 1000 bytes is refused with a message
  * that says why, through m2mctl and through m2m_instruct() as applications

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A forger racing m2md to a module (doc/protocol.md 10.1): forged
  * CHALLENGEs and WELCOMEs reach the module's socket before the server's
  * answers, and the handshake still completes against the live m2md. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The database's server keys against the keys a node can use (issue 19):
  * an active key the node does not serve is an error of m2md -t and of the
  * start, naming the key and the cause, since `m2mctl enroll` hands it out;

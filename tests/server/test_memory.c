@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Memory per state entry at the default configuration: at most 256 bytes
  * per half-open handshake and 512 per established session, counting the
  * hash table's slots. Sizes, not timings: the assertion is exact. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What an operator relies on when starting m2md: a second m2md on an
  * address that one already serves refuses to start, instead of silently
  * taking a share of its datagrams. */

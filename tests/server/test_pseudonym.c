@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* No order of commits or deliveries rewinds a module's pseudonym
  * (doc/protocol.md, 12.1), end to end on real m2md processes sharing one
  * PostgreSQL, for two workers of one m2md and for two m2md nodes:

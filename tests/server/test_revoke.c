@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Suspension and revocation end live sessions: once a module is no longer
  * active, a DATA on the session it already has is neither stored nor
  * acknowledged, the session ends on the node that holds it, and a resend

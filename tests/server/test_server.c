@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2md end to end: a real server process, a real SoftHSM2 token and a real
  * PostgreSQL, driven by the test client on the protocol core. Each test
  * uses its own enrolled module (index) so they do not disturb each other. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The key m2md's per-source limits (HELLO rate, HSM operations) use: one
  * IPv4 address, one IPv6 /64, the port ignored; cookies and resend credit
  * keep the whole address and port. Tested on the key-building function and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Troubleshooting one device, as doc/operations.md (6) tells an operator
  * to: with m2md at debug level, every dropped datagram is one log line
  * with its reason and source address, within a budget of lines a second

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/sim: m2m-sim tests (Criterion). test_args, test_loopback run the
 # built m2m-sim binary; the others link its files directly; pg-sim runs it
 # against a real m2md (SoftHSM2, throwaway PostgreSQL).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The loopback responder of the m2m-sim tests: the server role of the
  * protocol core on a UDP socket in a thread, with software ECDH for the
  * HSM, pseudonym rotation (current and previous accepted), RETRY cookies,

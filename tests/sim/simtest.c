@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helpers: temporary directories, credentials files, running the
  * m2m-sim binary (see simtest.h). */
 #include "config.h"

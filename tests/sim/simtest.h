@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers of the m2m-sim tests: throwaway credentials files, running the
  * built m2m-sim binary, and a loopback responder on the server role. */
 #ifndef SIM_TEST_H

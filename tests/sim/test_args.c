@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2m-sim's command line, run as the built binary: bad arguments and bad
  * credentials files exit with status 2 and a message naming the problem. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* When an answer arrived, as m2m-sim reads it: the kernel's stamp moved to
  * the monotonic clock, and the read time when there is no usable stamp. */
 #include "config.h"

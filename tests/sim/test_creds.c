@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The credentials file of m2m-sim: a good file loads, every kind of
  * malformed line is refused with FILE:LINE and what is wrong, and the
  * write-back is atomic and private. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The latency histogram of m2m-sim: bucket precision over the whole range,
  * and percentiles of known distributions within 1%. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* m2m-sim against the loopback responder (the server role of src/proto on
  * 127.0.0.1 or ::1): whole runs with zero errors and exact counts, RETRY
  * and loss recovered by retransmission, pseudonyms persisted. Figures are
