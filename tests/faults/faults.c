@@ -21,30 +21,6 @@ ft_port(int k)
 	return st_port() + 2 * k;
 }
 
-const char *
-ft_enroll(const char *name, size_t n)
-{
-	static char paths[4][512];	/* st_path's buffers are reused sooner */
-	static int k;
-	char args[512];
-
-	snprintf(args, sizeof(args), "enroll --count %zu --out '%s' --prefix %s-", n,
-	    st_path(name), name);
-	cr_assert_eq(st_m2mctl(args), 0, "%s", args);
-	k = (k + 1) % 4;
-	snprintf(paths[k], sizeof(paths[k]), "%s", st_path(name));
-	return paths[k];
-}
-
-void
-ft_client(struct cli *c, const char *file, size_t index, int port)
-{
-	struct proto_mod_creds cr;
-
-	cr_assert_eq(cli_creds(file, index, &cr), M2M_OK, "%s: module %zu", file, index);
-	cr_assert_eq(cli_open(c, ST_HOST, port, &cr), M2M_OK);
-}
-
 pid_t
 ft_start_m2md(const char *conf, int port, const char *extra)
 {

@@ -13,11 +13,6 @@
 
 /* The UDP port of test k's m2md (metrics on the next one). */
 int ft_port(int k);
-/* Enrolls n fresh modules into the world's file NAME; returns its path
- * (allocated, for the test's lifetime). */
-const char *ft_enroll(const char *name, size_t n);
-/* st_client on the credentials file NAME. */
-void ft_client(struct cli *c, const char *file, size_t index, int port);
 /* st_start_m2md (which notes the pid for the cleanup); so that
  * run-fault-tests stops what a failed test left running. */
 pid_t ft_start_m2md(const char *conf, int port, const char *extra);

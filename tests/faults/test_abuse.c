@@ -124,7 +124,7 @@ Test(abuse, hello_flood_engages_retry_and_spares_real_modules, .timeout = 60)
 	char extra[512];
 
 	fl.port = ft_port(3);
-	ft_enroll("creds-flood", 400);
+	st_enroll("creds-flood", 400);
 	snprintf(extra, sizeof(extra), "[limits]\nhalf_open_max = %d\nhalf_open_timeout = %d\n",
 	    HO_MAX, HO_TIMEOUT);
 	pid = ft_start_m2md("m2md-flood.conf", fl.port, extra);
@@ -235,7 +235,7 @@ Test(abuse, junk_datagrams_are_dropped_counted_and_unanswered, .timeout = 60)
 	cr_assert_eq(metric(port, "m2md_datagrams_out_total", NULL) - out0, 0, "none answered");
 	cr_assert_eq(metric(port, "m2md_hsm_derives_total", NULL) - der0, 0);
 	/* And the server still works. */
-	ft_client(&c, ft_enroll("creds-junk", 1), 0, port);
+	st_open(&c, st_enroll("creds-junk", 1), 0, port);
 	cr_assert_eq(cli_handshake(&c, (const uint8_t *)"ok", 2), M2M_OK);
 	cli_close(&c);
 	close(fd);
@@ -374,7 +374,7 @@ Test(abuse, random_auth_and_data_cost_no_hsm_operation, .timeout = 60)
 	}
 	/* A real token, from a CHALLENGE to a HELLO with an unknown pseudonym:
 	 * the database lookup rejects the AUTH before the HSM. */
-	ft_client(&c, st_path("creds"), 0, port);
+	st_open(&c, st_path("creds"), 0, port);
 	for (int i = 0; i < 20; i++) {
 		uint8_t in[PROTO_DATAGRAM_MAX];
 		size_t m, hlen = ft_hello(hello, NULL, 0);
@@ -411,7 +411,7 @@ Test(abuse, random_auth_and_data_cost_no_hsm_operation, .timeout = 60)
 Test(abuse, failing_module_is_rate_limited_per_pseudonym, .timeout = 60)
 {
 	int port = ft_port(6);
-	const char *creds = ft_enroll("creds-ratelimit", 2);
+	const char *creds = st_enroll("creds-ratelimit", 2);
 	struct proto_mod_creds other;
 	uint8_t auth[PROTO_DATAGRAM_MAX], in[PROTO_DATAGRAM_MAX];
 	size_t n, m;
@@ -425,7 +425,7 @@ Test(abuse, failing_module_is_rate_limited_per_pseudonym, .timeout = 60)
 	pid = ft_start_m2md("m2md-rl.conf", port, extra);
 	/* Module 0's pseudonym with module 1's private key: the AUTH gets
 	 * through the lookup, costs one ECDH in the HSM, then C2 fails. */
-	ft_client(&c, creds, 0, port);
+	st_open(&c, creds, 0, port);
 	cr_assert_eq(cli_creds(creds, 1, &other), M2M_OK);
 	memcpy(c.cr.priv, other.priv, sizeof(c.cr.priv));
 	c.timeout_ms = 100;

@@ -97,22 +97,12 @@ amp_check(const struct amp *a, unsigned long max_answers)
 	    a->answers, a->sent);
 }
 
-static const char *
-amp_identity(const struct cli *c)
-{
-	static char id[PROTO_IDENTITY_MAX + 1];
-
-	memcpy(id, c->cr.identity, c->cr.identity_len);
-	id[c->cr.identity_len] = '\0';
-	return id;
-}
-
 static void
 amp_instruct(const struct cli *c, const char *text)
 {
 	char args[512];
 
-	snprintf(args, sizeof(args), "instruct %s --text %s", amp_identity(c), text);
+	snprintf(args, sizeof(args), "instruct %s --text %s", st_identity(c), text);
 	cr_assert_eq(st_m2mctl(args), 0, "%s", args);
 }
 
@@ -139,7 +129,7 @@ static const char BIG[] = "instruction-body-of-forty-bytes-xxxxxxxx";
 Test(amplify, answers_to_unauthenticated_and_replayed_messages, .timeout = 120)
 {
 	int port = ft_port(21), other = ft_udp_from(2);
-	const char *creds = ft_enroll("creds-amp", 3);
+	const char *creds = st_enroll("creds-amp", 3);
 	uint8_t auth[PROTO_DATAGRAM_MAX], hello[PROTO_DATAGRAM_MAX], data[PROTO_DATAGRAM_MAX];
 	size_t alen, wlen, hlen, dlen;
 	struct amp a;
@@ -162,7 +152,7 @@ Test(amplify, answers_to_unauthenticated_and_replayed_messages, .timeout = 120)
 	 * and 50 bytes, which would make a WELCOME of 106 bytes (still short
 	 * enough to be kept for resending). */
 	for (int k = 0; k < 2; k++) {
-		ft_client(&c, creds, (size_t)k, port);
+		st_open(&c, creds, (size_t)k, port);
 		amp_instruct(&c, "x");
 		amp_instruct(&c, BIG);
 		amp_handshake(&c, auth, &alen, &wlen);
@@ -184,7 +174,7 @@ Test(amplify, answers_to_unauthenticated_and_replayed_messages, .timeout = 120)
 	/* A committed DATA resent, from the module's address and from another:
 	 * answered only within what that address sent, so a 35-byte DATA gets
 	 * its 43-byte DATA_ACK at every second resend. */
-	ft_client(&c, creds, 2, port);
+	st_open(&c, creds, 2, port);
 	cr_assert_eq(cli_handshake(&c, NULL, 0), M2M_OK);
 	cr_assert_eq(cli_data(&c, NULL, 0, &seq), M2M_OK);
 	dlen = c.last_len;
@@ -216,7 +206,7 @@ Test(amplify, answers_to_unauthenticated_and_replayed_messages, .timeout = 120)
 Test(amplify, unconfirmed_instruction_comes_again_with_a_data_ack, .timeout = 60)
 {
 	int port = ft_port(22);
-	const char *creds = ft_enroll("creds-requeue", 1);
+	const char *creds = st_enroll("creds-requeue", 1);
 	uint8_t auth[PROTO_DATAGRAM_MAX];
 	size_t alen, wlen;
 	uint64_t seq;
@@ -224,7 +214,7 @@ Test(amplify, unconfirmed_instruction_comes_again_with_a_data_ack, .timeout = 60
 	char sql[256];
 	pid_t pid = ft_start_m2md("m2md-requeue.conf", port, NULL);
 
-	ft_client(&c, creds, 0, port);
+	st_open(&c, creds, 0, port);
 	amp_instruct(&c, BIG);
 	amp_handshake(&c, auth, &alen, &wlen);
 	cr_assert_leq(wlen, alen, "the WELCOME is never longer than its AUTH");
@@ -238,7 +228,7 @@ Test(amplify, unconfirmed_instruction_comes_again_with_a_data_ack, .timeout = 60
 	cr_assert_eq(c.n_instr, 1, "the first DATA_ACK of the new session carries it again");
 	cr_assert_eq(cli_data(&c, NULL, 0, &seq), M2M_OK, "which confirms it");
 	snprintf(sql, sizeof(sql), "SELECT i.state || ' ' || i.sent_count FROM instructions i"
-	    " JOIN modules m ON m.id = i.module_id WHERE m.identity = '%s'", amp_identity(&c));
+	    " JOIN modules m ON m.id = i.module_id WHERE m.identity = '%s'", st_identity(&c));
 	cr_assert_str_eq(st_sql(sql, 0, NULL), "acknowledged 2");
 	cli_close(&c);
 	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);

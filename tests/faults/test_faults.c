@@ -74,7 +74,7 @@ pg_load(void *arg)
 	unsigned n = 0;
 	int up = 0, ok;
 
-	ft_client(&c, pg.creds, idx, pg.port);
+	st_open(&c, pg.creds, idx, pg.port);
 	c.timeout_ms = 1000;
 	while (!atomic_load(&pg.stop)) {
 		snprintf(payload, sizeof(payload), "%c-%zu-%u", up ? 'd' : 'h', idx, n++);
@@ -178,14 +178,14 @@ Test(faults, postgres_restart_under_load_loses_no_acknowledged_report, .timeout 
 
 	pg.port = ft_port(1);
 	mport = pg.port + 1;
-	pg.creds = ft_enroll("creds-pg", PG_THREADS + 2);
+	pg.creds = st_enroll("creds-pg", PG_THREADS + 2);
 	cr_assert_not_null(pg.acked = calloc(PG_ACKED_MAX, sizeof(char *)));
 	pid = ft_start_m2md("m2md-pg.conf", pg.port,
 	    "[limits]\nsource_rate = 1000000\nsource_burst = 1000000\n"
 	    "pseudonym_rate = 1000\npseudonym_burst = 1000\n");
 	for (size_t i = 0; i < PG_THREADS; i++)
 		pthread_create(&t[i], NULL, pg_load, (void *)(uintptr_t)i);
-	ft_client(&early, pg.creds, PG_THREADS + 1, pg.port);
+	st_open(&early, pg.creds, PG_THREADS + 1, pg.port);
 	cr_assert_eq(cli_handshake(&early, NULL, 0), M2M_OK);
 	sleep(3);
 	atomic_store(&pg.phase, DURING);
@@ -198,7 +198,7 @@ Test(faults, postgres_restart_under_load_loses_no_acknowledged_report, .timeout 
 	    "no DATA_ACK while the database is down");
 	memcpy(kept, early.last, early.last_len);
 	kept_len = early.last_len;
-	ft_client(&probe, pg.creds, PG_THREADS, pg.port);
+	st_open(&probe, pg.creds, PG_THREADS, pg.port);
 	cr_assert_eq(cli_hello(&probe, NULL, 0, auth, &n), M2M_OK,
 	    "HELLO answered with a CHALLENGE while the database is down");
 	pg.held[PG_THREADS] = probe.cr;
@@ -268,7 +268,7 @@ wait_metric_above(int mport, const char *name, double than, double secs)
  * the same worker; a lock on reports holds the commit. */
 Test(faults, lookups_are_not_held_behind_a_commit, .timeout = 60)
 {
-	const char *creds = ft_enroll("creds-lk", 2);
+	const char *creds = st_enroll("creds-lk", 2);
 	int port = ft_port(10), mport = port + 1;
 	struct blocked data = { 0 }, hs = { 0 };
 	uint8_t auth[PROTO_DATAGRAM_MAX];
@@ -279,7 +279,7 @@ Test(faults, lookups_are_not_held_behind_a_commit, .timeout = 60)
 	pid_t pid;
 
 	pid = ft_start_m2md("m2md-lk.conf", port, "[server]\nworkers = 1\n");
-	ft_client(&data.c, creds, 0, port);
+	st_open(&data.c, creds, 0, port);
 	cr_assert_eq(cli_handshake(&data.c, NULL, 0), M2M_OK);
 
 	cr_assert_eq(db_admin_open("", &a, err, sizeof(err)), M2M_OK, "%s", err);
@@ -294,7 +294,7 @@ Test(faults, lookups_are_not_held_behind_a_commit, .timeout = 60)
 	    "the DATA's commit waits for the lock");
 
 	derives = st_metric(mport, "m2md_hsm_derives_total", NULL);
-	ft_client(&hs.c, creds, 1, port);
+	st_open(&hs.c, creds, 1, port);
 	cr_assert_eq(cli_hello(&hs.c, NULL, 0, auth, &hs.auth_len), M2M_OK);
 	hs.auth = auth;
 	pthread_create(&th, NULL, blocked_main, &hs);
@@ -317,7 +317,7 @@ Test(faults, lookups_are_not_held_behind_a_commit, .timeout = 60)
  * ended one's DATA is refused and its module's next handshake works. */
 Test(faults, idle_sessions_end_and_active_ones_stay, .timeout = 60)
 {
-	const char *creds = ft_enroll("creds-idle", 2);
+	const char *creds = st_enroll("creds-idle", 2);
 	int port = ft_port(9), mport = port + 1;
 	struct cli idle, busy;
 	double unknown, t0, t;
@@ -325,8 +325,8 @@ Test(faults, idle_sessions_end_and_active_ones_stay, .timeout = 60)
 	pid_t pid;
 
 	pid = ft_start_m2md("m2md-idle.conf", port, "[limits]\nsession_idle_timeout = 5\n");
-	ft_client(&idle, creds, 0, port);
-	ft_client(&busy, creds, 1, port);
+	st_open(&idle, creds, 0, port);
+	st_open(&busy, creds, 1, port);
 	cr_assert_eq(cli_handshake(&idle, NULL, 0), M2M_OK);
 	cr_assert_eq(cli_handshake(&busy, NULL, 0), M2M_OK);
 	t0 = ft_now();
@@ -375,7 +375,7 @@ handshake(const char *creds, size_t idx, int port, int timeout_ms, double *ms)
 	double t0 = ft_now();
 	int ok;
 
-	ft_client(&c, creds, idx, port);
+	st_open(&c, creds, idx, port);
 	c.timeout_ms = timeout_ms;
 	ok = cli_handshake(&c, (const uint8_t *)"hsm", 3) == M2M_OK;
 	if (ms != NULL)
@@ -388,7 +388,7 @@ handshake(const char *creds, size_t idx, int port, int timeout_ms, double *ms)
 
 Test(faults, hsm_failures_fail_handshakes_cleanly_and_heal_without_restart, .timeout = 60)
 {
-	const char *creds = ft_enroll("creds-hsm", 40);
+	const char *creds = st_enroll("creds-hsm", 40);
 	char ctl[512];
 	int port = ft_port(2), mport = port + 1;
 	double ms, f0, d0;

@@ -52,7 +52,7 @@ Test(lockout, paused_commits_leave_no_module_locked_out, .timeout = 60,
     .fini = resume_paused)
 {
 	int port = ft_port(30);
-	const char *creds = ft_enroll("creds-lockout", 48);
+	const char *creds = st_enroll("creds-lockout", 48);
 	char before[4096], cmd[1024], ids[1024] = "";
 	double commits;
 	long bad;

@@ -286,7 +286,7 @@ Test(observer, wire_observer_cannot_lock_a_module_out, .timeout = 180)
 
 	ob.port = ft_port(40);
 	pid = ft_start_m2md("m2md-observer.conf", ob.port, LIMITS);
-	ft_client(&c, ft_enroll("creds-observer", 1), 0, ob.port);
+	st_open(&c, st_enroll("creds-observer", 1), 0, ob.port);
 	ob.cr = c.cr;
 	cr_assert_eq(proto_ctx_new(&o.ctx, NULL), M2M_OK);
 	for (int i = 0; i < OB_ADDRS; i++)
@@ -422,7 +422,7 @@ Test(observer, spoofer_of_the_module_address_delays_but_cannot_lock_out, .timeou
 
 	ob.port = ft_port(41);
 	pid = ft_start_m2md("m2md-spoof.conf", ob.port, LIMITS);
-	ft_client(&c, ft_enroll("creds-spoof", 1), 0, ob.port);
+	st_open(&c, st_enroll("creds-spoof", 1), 0, ob.port);
 	cr_assert_eq(proto_ctx_new(&o.ctx, NULL), M2M_OK);
 	cr_assert_geq(fd = ft_udp_from(1), 0);
 	/* The refill may hand the module a token between two of the observer's

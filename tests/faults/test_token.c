@@ -38,7 +38,7 @@ handshake(int timeout_ms)
 	int ok;
 
 	cr_assert_lt(idx, TOK_MODULES, "enough modules enrolled");
-	ft_client(&c, tok_creds, idx, tok_port);
+	st_open(&c, tok_creds, idx, tok_port);
 	c.timeout_ms = timeout_ms;
 	ok = cli_handshake(&c, (const uint8_t *)"tok", 3) == M2M_OK;
 	cli_close(&c);
@@ -139,7 +139,7 @@ Test(faults, token_directory_away_2s_heals_without_restart, .timeout = 90)
 	pid_t pid;
 	int mport;
 
-	tok_creds = ft_enroll("creds-tok", TOK_MODULES);
+	tok_creds = st_enroll("creds-tok", TOK_MODULES);
 	tok_port = ft_port(30);
 	mport = tok_port + 1;
 	token_dir(dir, sizeof(dir));

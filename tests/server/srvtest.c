@@ -39,12 +39,52 @@ st_port(void)
 }
 
 void
-st_client(struct cli *c, size_t index, int port)
+st_open(struct cli *c, const char *creds, size_t index, int port)
 {
 	struct proto_mod_creds cr;
 
-	cr_assert_eq(cli_creds(st_path("creds"), index, &cr), M2M_OK, "module %zu", index);
+	cr_assert_eq(cli_creds(creds, index, &cr), M2M_OK, "%s: module %zu", creds, index);
 	cr_assert_eq(cli_open(c, ST_HOST, port, &cr), M2M_OK);
+}
+
+void
+st_client(struct cli *c, size_t index, int port)
+{
+	st_open(c, st_path("creds"), index, port);
+}
+
+const char *
+st_enroll(const char *name, size_t n)
+{
+	static char paths[4][512];	/* st_path's buffer is reused sooner */
+	static int k;
+	char args[640];
+
+	k = (k + 1) % 4;
+	snprintf(paths[k], sizeof(paths[k]), "%s", st_path(name));
+	snprintf(args, sizeof(args), "enroll --count %zu --out '%s' --prefix %s-", n, paths[k],
+	    name);
+	cr_assert_eq(st_m2mctl(args), 0, "%s", args);
+	return paths[k];
+}
+
+const char *
+st_identity(const struct cli *c)
+{
+	static char id[PROTO_IDENTITY_MAX + 1];
+
+	memcpy(id, c->cr.identity, c->cr.identity_len);
+	id[c->cr.identity_len] = '\0';
+	return id;
+}
+
+long
+st_reports(const struct cli *c)
+{
+	const char *p[] = { st_identity(c) };
+
+	return atol(st_sql("SELECT count(*) FROM reports r JOIN modules m ON m.id = r.module_id"
+	    " WHERE m.identity = $1", 1, p));
 }
 
 /* GET /metrics over a plain socket: the test needs no HTTP library. */

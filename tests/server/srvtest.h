@@ -16,8 +16,17 @@
 /* $M2M_TEST_WORLD/NAME */
 const char *st_path(const char *name);
 int st_port(void);			/* the running m2md's UDP port */
-/* Opens a client as module `index` of the credentials file, on port. */
+/* Opens a client as module `index` of the world's credentials file, on
+ * port; st_open, of the credentials file creds. */
 void st_client(struct cli *c, size_t index, int port);
+void st_open(struct cli *c, const char *creds, size_t index, int port);
+/* Enrolls n fresh modules NAME-000001.. into the world's file NAME and
+ * returns its path (module i of the file is NAME-(i + 1)); the last four
+ * paths stay valid. */
+const char *st_enroll(const char *name, size_t n);
+/* The client's module identity (a static buffer), and its rows in reports. */
+const char *st_identity(const struct cli *c);
+long st_reports(const struct cli *c);
 /* A metric of the m2md whose metrics listen on port (sum over labels
  * when label is NULL). */
 double st_metric(int metrics_port, const char *name, const char *label);

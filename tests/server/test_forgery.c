@@ -66,18 +66,6 @@ unknown_tokens(void)
 	    st_metric(MPORT, "m2md_drops_total", "M2M_E_SRV_NOT_OURS");
 }
 
-static long
-reports_of(const struct cli *c)
-{
-	char id[PROTO_IDENTITY_MAX + 1];
-	const char *p[] = { id };
-
-	memcpy(id, c->cr.identity, c->cr.identity_len);
-	id[c->cr.identity_len] = '\0';
-	return atol(st_sql("SELECT count(*) FROM reports r JOIN modules m ON m.id = r.module_id"
-	    " WHERE m.identity = $1", 1, p));
-}
-
 /* More forged CHALLENGEs than the module keeps and a forged WELCOME, all
  * in its socket before m2md answers, in two handshakes in a row: each
  * completes, the session carries DATA, and the forgeries' AUTHs reach m2md
@@ -105,7 +93,7 @@ Test(forgery, forger_racing_m2md_does_not_end_the_handshake)
 		cr_assert_geq(unknown_tokens() - dropped, n_forged,
 		    "every forged CHALLENGE was answered");
 	}
-	cr_assert_eq(reports_of(&c), 4, "two first data and two DATA, each once");
+	cr_assert_eq(st_reports(&c), 4, "two first data and two DATA, each once");
 	close(fd);
 	cli_close(&c);
 }

@@ -32,28 +32,6 @@
 	"hsm_source_rate = 1000000\nhsm_source_burst = 1000000\n" \
 	"pseudonym_rate = 1000\npseudonym_burst = 1000\n"
 
-/* Enrolls n fresh modules into the world's file NAME; returns its path. */
-static const char *
-enroll(const char *name, size_t n)
-{
-	static char path[512];
-	char args[640];
-
-	snprintf(path, sizeof(path), "%s", st_path(name));
-	snprintf(args, sizeof(args), "enroll --count %zu --out '%s' --prefix %s-", n, path, name);
-	cr_assert_eq(st_m2mctl(args), 0, "%s", args);
-	return path;
-}
-
-static void
-open_module(struct cli *c, const char *creds, size_t index, int port)
-{
-	struct proto_mod_creds cr;
-
-	cr_assert_eq(cli_creds(creds, index, &cr), M2M_OK);
-	cr_assert_eq(cli_open(c, ST_HOST, port, &cr), M2M_OK);
-}
-
 /* The next datagrams go to the m2md on port. */
 static void
 aim(struct cli *c, int port)
@@ -121,7 +99,7 @@ delayed_auth(const char *name, int port1, int first, int port2, int second)
 	size_t held_len, n;
 	struct cli c;
 
-	open_module(&c, enroll(name, 1), 0, port1);
+	st_open(&c, st_enroll(name, 1), 0, port1);
 	held_len = hello_on(&c, first, held, NULL);
 	aim(&c, port2);
 	n = hello_on(&c, second, auth, NULL);
@@ -191,15 +169,15 @@ commit_race(const char *name, int other_node)
 	snprintf(before, sizeof(before), "%s", st_sql("SELECT '{' || string_agg(pid::text, ',')"
 	    " || '}' FROM pg_stat_activity", 0, NULL));
 	pid = st_start_m2md("ps-race.conf", port, 8, NODE_LIMITS);
-	creds = enroll(name, 2);
-	open_module(&warm, creds, 0, port);
+	creds = st_enroll(name, 2);
+	st_open(&warm, creds, 0, port);
 	n = hello_on(&warm, -1, auth, &k);
 	cr_assert_eq(cli_auth(&warm, auth, n), M2M_OK);
 	cli_close(&warm);
 	paused = writer_backend(before);
 	cr_assert_eq(kill(paused, SIGSTOP), 0);
 
-	open_module(&c, creds, 1, port);
+	st_open(&c, creds, 1, port);
 	n = hello_on(&c, k, auth, NULL);
 	cr_assert_eq(cli_send(&c, auth, n), M2M_OK);
 	cr_assert_geq(held = dup(c.fd), 0);

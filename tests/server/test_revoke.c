@@ -13,31 +13,12 @@
 
 #include "tests/server/srvtest.h"
 
-static const char *
-identity(const struct cli *c)
-{
-	static char id[PROTO_IDENTITY_MAX + 1];
-
-	memcpy(id, c->cr.identity, c->cr.identity_len);
-	id[c->cr.identity_len] = '\0';
-	return id;
-}
-
-static long
-reports(const struct cli *c)
-{
-	const char *p[] = { identity(c) };
-
-	return atol(st_sql("SELECT count(*) FROM reports r JOIN modules m ON m.id = r.module_id"
-	    " WHERE m.identity = $1", 1, p));
-}
-
 static void
 ctl(const char *verb, const struct cli *c)
 {
 	char args[128];
 
-	snprintf(args, sizeof(args), "%s %s", verb, identity(c));
+	snprintf(args, sizeof(args), "%s %s", verb, st_identity(c));
 	cr_assert_eq(st_m2mctl(args), 0, "m2mctl %s", args);
 }
 
@@ -57,12 +38,12 @@ ends_session(size_t index, int port, const char *verb)
 	cr_assert_eq(cli_data(&c, (const uint8_t *)"before", 6, &seq), M2M_OK);
 	memcpy(old, c.last, c.last_len);
 	old_len = c.last_len;
-	cr_assert_eq(reports(&c), 2);
+	cr_assert_eq(st_reports(&c), 2);
 	ctl(verb, &c);
 	c.timeout_ms = 500;
 	cr_assert_eq(cli_data(&c, (const uint8_t *)"after", 5, &seq), M2M_E_IO,
 	    "a DATA after %s is not acknowledged", verb);
-	cr_assert_eq(reports(&c), 2, "nor stored");
+	cr_assert_eq(st_reports(&c), 2, "nor stored");
 	/* Answered again while the session lived (a lost DATA_ACK); not now. */
 	cr_assert_eq(cli_send(&c, old, old_len), M2M_OK);
 	cr_assert_eq(cli_recv(&c, in, sizeof(in), &n), M2M_E_IO,

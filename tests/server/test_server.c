@@ -19,25 +19,6 @@
 
 #define MPORT	(st_port() + 1)
 
-static const char *
-identity_of(const struct cli *c)
-{
-	static char id[PROTO_IDENTITY_MAX + 1];
-
-	memcpy(id, c->cr.identity, c->cr.identity_len);
-	id[c->cr.identity_len] = '\0';
-	return id;
-}
-
-static long
-reports_of(const struct cli *c)
-{
-	const char *p[] = { identity_of(c) };
-
-	return atol(st_sql("SELECT count(*) FROM reports r JOIN modules m ON m.id = r.module_id"
-	    " WHERE m.identity = $1", 1, p));
-}
-
 Test(server, handshake_and_data_are_stored)
 {
 	struct cli c;
@@ -48,7 +29,7 @@ Test(server, handshake_and_data_are_stored)
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(cli_data(&c, (const uint8_t *)"t=20", 4, &seq), M2M_OK);
 	cr_assert_eq(seq, 3);
-	cr_assert_eq(reports_of(&c), 4, "first data and three DATA");
+	cr_assert_eq(st_reports(&c), 4, "first data and three DATA");
 	cli_close(&c);
 }
 
@@ -114,11 +95,11 @@ Test(server, instruction_round_trip)
 	const char *p[1];
 
 	st_client(&c, 1, st_port());
-	snprintf(args, sizeof(args), "instruct %s --text reboot", identity_of(&c));
+	snprintf(args, sizeof(args), "instruct %s --text reboot", st_identity(&c));
 	cr_assert_eq(st_m2mctl(args), 0);
 	cr_assert_eq(cli_handshake(&c, NULL, 0), M2M_OK);
 	cr_assert_eq(c.n_instr, 1, "the WELCOME carries the queued instruction");
-	p[0] = identity_of(&c);
+	p[0] = st_identity(&c);
 	cr_assert_str_eq(st_sql("SELECT i.state FROM instructions i JOIN modules m ON"
 	    " m.id = i.module_id WHERE m.identity = $1", 1, p), "sent");
 	cr_assert_eq(cli_data(&c, (const uint8_t *)"done", 4, &seq), M2M_OK);
@@ -139,7 +120,7 @@ Test(server, rekey_then_handshake_with_the_new_key)
 	cr_assert_eq(status, 0);
 	cr_assert_eq(cli_handshake(&c, NULL, 0), M2M_OK);
 	cr_assert_eq(c.status, PROTO_STATUS_KEY_ROTATED);
-	p[0] = identity_of(&c);
+	p[0] = st_identity(&c);
 	cr_assert_str_eq(st_sql("SELECT string_agg(k.state, ',' ORDER BY k.id) FROM module_keys k"
 	    " JOIN modules m ON m.id = k.module_id WHERE m.identity = $1", 1, p),
 	    "retired,current");
@@ -168,13 +149,13 @@ Test(server, suspended_and_revoked_modules_are_refused)
 
 	st_client(&c, 3, st_port());
 	c.timeout_ms = 500;
-	snprintf(args, sizeof(args), "suspend %s", identity_of(&c));
+	snprintf(args, sizeof(args), "suspend %s", st_identity(&c));
 	cr_assert_eq(st_m2mctl(args), 0);
 	cr_assert_eq(cli_handshake(&c, NULL, 0), M2M_E_IO, "no WELCOME while suspended");
-	snprintf(args, sizeof(args), "resume %s", identity_of(&c));
+	snprintf(args, sizeof(args), "resume %s", st_identity(&c));
 	cr_assert_eq(st_m2mctl(args), 0);
 	cr_assert_eq(cli_handshake(&c, NULL, 0), M2M_OK);
-	snprintf(args, sizeof(args), "revoke %s", identity_of(&c));
+	snprintf(args, sizeof(args), "revoke %s", st_identity(&c));
 	cr_assert_eq(st_m2mctl(args), 0);
 	cr_assert_eq(cli_handshake(&c, NULL, 0), M2M_E_IO, "no WELCOME once revoked");
 	cli_close(&c);
@@ -215,7 +196,7 @@ Test(server, resent_auth_and_data_are_answered_not_stored_twice)
 	st_client(&c, 6, st_port());
 	cr_assert_eq(cli_hello(&c, (const uint8_t *)"x", 1, auth, &n), M2M_OK);
 	cr_assert_eq(cli_auth(&c, auth, n), M2M_OK);
-	reports = reports_of(&c);
+	reports = st_reports(&c);
 	/* The same AUTH again: the same WELCOME (a lost one is answered), no
 	 * new session, nothing stored twice. */
 	cr_assert_eq(cli_send(&c, auth, n), M2M_OK);
@@ -223,7 +204,7 @@ Test(server, resent_auth_and_data_are_answered_not_stored_twice)
 	/* At least as long as its DATA_ACK (43 bytes), so that each resend
 	 * earns its answer (doc/protocol.md, section 3). */
 	cr_assert_eq(cli_data(&c, (const uint8_t *)"d=12345678", 10, &seq), M2M_OK);
-	cr_assert_eq(reports_of(&c), reports + 1);
+	cr_assert_eq(st_reports(&c), reports + 1);
 	/* The same DATA again, as after a lost DATA_ACK: a new DATA_ACK for
 	 * the same seq, the report not stored again. */
 	memcpy(rec, c.last, c.last_len);
@@ -237,7 +218,7 @@ Test(server, resent_auth_and_data_are_answered_not_stored_twice)
 	cr_assert_eq(proto_ack_pt_decode(PROTO_DATA_ACK, pt, ptlen, &ack), M2M_OK);
 	cr_assert_eq(ack.acked_seq, seq);
 	cr_assert_eq(st_metric(MPORT, "m2md_data_answered_again_total", NULL), again + 1);
-	cr_assert_eq(reports_of(&c), reports + 1);
+	cr_assert_eq(st_reports(&c), reports + 1);
 	/* A copy with one bit of its tag changed: dropped, not answered. */
 	rec[rl - 1] ^= 1;
 	forged = st_metric(MPORT, "m2md_drops_total", "M2M_E_PROTO_DECRYPT");
@@ -257,11 +238,11 @@ Test(server, resent_auth_and_data_are_answered_not_stored_twice)
 	cr_assert_eq(cli_send(&c, rec, rl), M2M_OK);
 	cr_assert_eq(cli_recv(&c, in, sizeof(in), &m), M2M_E_IO);
 	cr_assert_eq(st_metric(MPORT, "m2md_data_answered_again_total", NULL), again + 8);
-	cr_assert_eq(reports_of(&c), reports + 1);
+	cr_assert_eq(st_reports(&c), reports + 1);
 	/* The session goes on. */
 	c.timeout_ms = 5000;
 	cr_assert_eq(cli_data(&c, (const uint8_t *)"e", 1, &seq), M2M_OK);
-	cr_assert_eq(reports_of(&c), reports + 2);
+	cr_assert_eq(st_reports(&c), reports + 2);
 	cli_close(&c);
 }
 
@@ -445,7 +426,7 @@ static int
 stored_check(struct pump *p, int *stored)
 {
 	char q[64];
-	const char *params[2] = { identity_of(&p->c), q };
+	const char *params[2] = { st_identity(&p->c), q };
 	int missing = 0;
 
 	*stored = atoi(st_sql("SELECT count(*) FROM reports r JOIN modules m ON m.id = r.module_id"

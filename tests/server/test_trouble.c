@@ -28,29 +28,6 @@
 	"hsm_source_rate = 1000000\nhsm_source_burst = 1000000\n"
 #define DEBUG_CONF	"[server]\nlog_level = debug\n" LIMITS_CONF
 
-/* Enrolls n fresh modules NAME-000001.. into the world's file NAME; module
- * i of the file is NAME-(i + 1). */
-static const char *
-enroll(const char *name, size_t n)
-{
-	static char path[512];
-	char args[640];
-
-	snprintf(path, sizeof(path), "%s", st_path(name));
-	snprintf(args, sizeof(args), "enroll --count %zu --out '%s' --prefix %s-", n, path, name);
-	cr_assert_eq(st_m2mctl(args), 0, "%s", args);
-	return path;
-}
-
-static void
-open_module(struct cli *c, const char *creds, size_t index, int port)
-{
-	struct proto_mod_creds cr;
-
-	cr_assert_eq(cli_creds(creds, index, &cr), M2M_OK);
-	cr_assert_eq(cli_open(c, ST_HOST, port, &cr), M2M_OK);
-}
-
 /* "127.0.0.1:PORT" of a socket, as m2md prints a source address. */
 static const char *
 source_of(int fd, char *buf, size_t len)
@@ -176,7 +153,7 @@ wait_lines(const char *conf, const char *needle, unsigned n)
  * line. */
 Test(trouble, drops_failed_handshakes_and_sessions_are_logged, .timeout = 120)
 {
-	const char *creds = enroll("trouble", 3), *l;
+	const char *creds = st_enroll("trouble", 3), *l;
 	int port = st_port() + 100;
 	pid_t pid = start_verbose("trouble.conf", port, 20,
 	    "[server]\nlog_sessions = yes\n" LIMITS_CONF);
@@ -186,7 +163,7 @@ Test(trouble, drops_failed_handshakes_and_sessions_are_logged, .timeout = 120)
 	struct cli c;
 
 	/* Junk: one line, the reason and the address. */
-	open_module(&c, creds, 0, port);
+	st_open(&c, creds, 0, port);
 	cr_assert_eq(cli_send(&c, (const uint8_t *)"junk!", 5), M2M_OK);
 	snprintf(want, sizeof(want), "dropped a datagram from %s: ", source_of(c.fd, src, sizeof(src)));
 	l = wait_line("trouble.conf", want, NULL);
@@ -198,7 +175,7 @@ Test(trouble, drops_failed_handshakes_and_sessions_are_logged, .timeout = 120)
 	cli_close(&c);
 
 	/* A whole AUTH that fails after the lookup: the module is named. */
-	open_module(&c, creds, 2, port);
+	st_open(&c, creds, 2, port);
 	cr_assert_eq(cli_hello(&c, NULL, 0, auth, &auth_len), M2M_OK);
 	auth[auth_len - 1] ^= 0x01;
 	cr_assert_eq(cli_send(&c, auth, auth_len), M2M_OK);
@@ -209,7 +186,7 @@ Test(trouble, drops_failed_handshakes_and_sessions_are_logged, .timeout = 120)
 
 	/* A suspended module: the lookup finds it, the status refuses it. */
 	cr_assert_eq(st_m2mctl("suspend trouble-000002"), 0);
-	open_module(&c, creds, 1, port);
+	st_open(&c, creds, 1, port);
 	c.timeout_ms = 1000;
 	cr_assert_neq(cli_handshake(&c, NULL, 0), M2M_OK, "a suspended module gets no session");
 	snprintf(want, sizeof(want), "handshake of module trouble-000002 from %s failed: ",
@@ -219,7 +196,7 @@ Test(trouble, drops_failed_handshakes_and_sessions_are_logged, .timeout = 120)
 	cli_close(&c);
 
 	/* A session: one info line with the module, the address, the key. */
-	open_module(&c, creds, 0, port);
+	st_open(&c, creds, 0, port);
 	cr_assert_eq(cli_handshake(&c, (const uint8_t *)"first", 5), M2M_OK);
 	snprintf(want, sizeof(want), "session of module trouble-000001 from %s established",
 	    source_of(c.fd, src, sizeof(src)));
@@ -292,12 +269,12 @@ Test(trouble, a_flood_of_drops_does_not_flood_the_log, .timeout = 120)
  * `m2mctl show`, with the keys, open instructions and recent reports. */
 Test(trouble, show_prints_last_handshake_instructions_and_reports, .timeout = 60)
 {
-	const char *creds = enroll("shown", 1), *id = "shown-000001";
+	const char *creds = st_enroll("shown", 1), *id = "shown-000001";
 	char cmd[1024], out[8192], want[64];
 	struct cli c;
 	uint64_t seq;
 
-	open_module(&c, creds, 0, st_port());
+	st_open(&c, creds, 0, st_port());
 	cr_assert_eq(cli_handshake(&c, (const uint8_t *)"hello", 5), M2M_OK);
 	cr_assert_eq(cli_data(&c, (const uint8_t *)"reading 42", 10, &seq), M2M_OK);
 	cli_close(&c);
