@@ -32,6 +32,14 @@ uninstall-m2md-conf:
 	fi; \
 	rmdir '$(DESTDIR)$(m2mdconfdir)' 2>/dev/null || :
 
+# --- Prometheus rules and a Grafana dashboard --------------------------
+# With the documentation: they are examples to adapt (thresholds, job
+# name), not configuration m2md reads.
+prometheusdir = $(docdir)/prometheus
+dist_prometheus_DATA = contrib/prometheus/m2md.rules.yml
+grafanadir = $(docdir)/grafana
+dist_grafana_DATA = contrib/grafana/m2md-dashboard.json
+
 # --- The systemd unit ----------------------------------------------------
 # Paths are substituted at make time so that they are fully expanded and
 # follow "make prefix=..." overrides. Type=notify when m2md is built with

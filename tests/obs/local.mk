@@ -1,6 +1,14 @@
-# tests/obs: what operators read: the metrics page checked by promtool.
-TESTS += tests/obs/pg-observe
-EXTRA_DIST += tests/obs/pg-observe tests/obs/run-observe
+# tests/obs: what operators read: the metrics page checked by promtool and
+# against /proc, the metrics the shipped rules and dashboard query present
+# on a live m2md's page, m2mctl --json (test_obs), the rules checked and
+# unit-tested by promtool (check-rules).
+TESTS += tests/obs/pg-observe tests/obs/check-rules
+EXTRA_DIST += tests/obs/pg-observe tests/obs/run-observe tests/obs/check-rules \
+	tests/obs/rules.test.yml
+check_PROGRAMS += tests/obs/json-exprs
+tests_obs_json_exprs_SOURCES = tests/obs/json-exprs.c
+tests_obs_json_exprs_CFLAGS = $(TEST_CFLAGS)
+tests_obs_json_exprs_LDADD = $(JSONC_LIBS)
 check_PROGRAMS += tests/obs/test_obs
 tests_obs_test_obs_SOURCES = tests/obs/test_json.c tests/obs/obstest.c tests/obs/obstest.h \
 	tests/server/srvtest.c tests/server/srvtest.h
