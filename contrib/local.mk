@@ -45,11 +45,23 @@ dist_grafana_DATA = contrib/grafana/m2md-dashboard.json
 # follow "make prefix=..." overrides. Type=notify when m2md is built with
 # libsystemd (it calls sd_notify READY=1), else Type=simple. Built only
 # when it is installed (configure --with-systemdsystemunitdir=no: neither).
-EXTRA_DIST += contrib/m2md.service.in
-CLEANFILES += contrib/m2md.service
+# With it: the maintenance unit and its monthly timer, the m2md user and
+# group (sysusers.d) and its directories (tmpfiles.d).
+EXTRA_DIST += contrib/m2md.service.in contrib/m2md-maintain.service.in \
+	contrib/m2md-maintain.timer contrib/sysusers.d/m2md.conf contrib/tmpfiles.d/m2md.conf
+CLEANFILES += contrib/m2md.service contrib/m2md-maintain.service
 if HAVE_SYSTEMDUNITDIR
-systemdsystemunit_DATA = contrib/m2md.service
+systemdsystemunit_DATA = contrib/m2md.service contrib/m2md-maintain.service \
+	contrib/m2md-maintain.timer
+sysusers_DATA = contrib/sysusers.d/m2md.conf
+tmpfiles_DATA = contrib/tmpfiles.d/m2md.conf
 endif
+
+contrib/m2md-maintain.service: $(srcdir)/contrib/m2md-maintain.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) contrib && \
+	sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@docdir[@]|$(docdir)|g' \
+	    $(srcdir)/contrib/m2md-maintain.service.in > $@.tmp && \
+	mv $@.tmp $@
 
 contrib/m2md.service: $(srcdir)/contrib/m2md.service.in config.h Makefile
 	$(AM_V_GEN)$(MKDIR_P) contrib && \
