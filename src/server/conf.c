@@ -143,6 +143,7 @@ server_key(struct parse *p, const char *s, const char *k, const char *v)
 	UINT_KEY("server", "workers", workers, 1, SRV_WORKERS_MAX);
 	UINT_KEY("server", "node_id", node_id, 0, 255);
 	STR_KEY("server", "metrics", metrics);
+	STR_KEY("server", "control", control);
 	UINT_KEY("limits", "half_open_max", half_open_max, 16, 1u << 24);
 	UINT_KEY("limits", "half_open_timeout", half_open_timeout_s, 1, 300);
 	UINT_KEY("limits", "retry_above", retry_above, 0, 1u << 24);
@@ -278,6 +279,7 @@ srv_config_free(struct srv_config *c)
 		free(c->listen[i]);
 	free(c->path);
 	free(c->metrics);
+	free(c->control);
 	free(c->hsm_module);
 	free(c->hsm_token);
 	free(c->hsm_key);

@@ -24,6 +24,7 @@ struct srv_config {
 	int log_level;				/* enum srv_log_level */
 	int log_syslog;				/* 0: stderr (the journal takes it) */
 	char *metrics;				/* "127.0.0.1:9433", NULL: off */
+	char *control;				/* UNIX socket path (control.c), NULL: off */
 	/* [limits] */
 	unsigned half_open_max;			/* whole server, split over workers; an
 						 * entry holds its slot for the whole

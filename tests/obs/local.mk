@@ -10,7 +10,8 @@ tests_obs_json_exprs_SOURCES = tests/obs/json-exprs.c
 tests_obs_json_exprs_CFLAGS = $(TEST_CFLAGS)
 tests_obs_json_exprs_LDADD = $(JSONC_LIBS)
 check_PROGRAMS += tests/obs/test_obs
-tests_obs_test_obs_SOURCES = tests/obs/test_json.c tests/obs/obstest.c tests/obs/obstest.h \
+tests_obs_test_obs_SOURCES = tests/obs/test_json.c tests/obs/test_sessions.c \
+	tests/obs/obstest.c tests/obs/obstest.h \
 	tests/server/srvtest.c tests/server/srvtest.h
 tests_obs_test_obs_CFLAGS = $(TEST_CFLAGS)
 tests_obs_test_obs_LDADD = libtestclient.a libm2mdb.a libm2mproto.a libm2mcommon.a \
