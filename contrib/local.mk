@@ -32,6 +32,20 @@ uninstall-m2md-conf:
 	fi; \
 	rmdir '$(DESTDIR)$(m2mdconfdir)' 2>/dev/null || :
 
+# --- bash completion: one file, under each command's name -------------
+# bash-completion loads a command's completion from a file named after it.
+EXTRA_DIST += contrib/bash-completion/m2m
+install-data-local: install-m2m-completion
+uninstall-local: uninstall-m2m-completion
+.PHONY: install-m2m-completion uninstall-m2m-completion
+install-m2m-completion:
+	$(MKDIR_P) '$(DESTDIR)$(bashcompletiondir)'
+	for c in m2md m2mctl m2m-sim; do \
+	  $(INSTALL_DATA) $(srcdir)/contrib/bash-completion/m2m "$(DESTDIR)$(bashcompletiondir)/$$c" || exit 1; \
+	done
+uninstall-m2m-completion:
+	for c in m2md m2mctl m2m-sim; do rm -f "$(DESTDIR)$(bashcompletiondir)/$$c"; done
+
 # --- Prometheus rules and a Grafana dashboard --------------------------
 # With the documentation: they are examples to adapt (thresholds, job
 # name), not configuration m2md reads.

@@ -14,3 +14,4 @@ m2m-install-paths:
 	@echo "sysconfdir='$(sysconfdir)' pkgdatadir='$(pkgdatadir)' docdir='$(docdir)'"
 	@echo "mandir='$(mandir)' systemdsystemunitdir='$(systemdsystemunitdir)'"
 	@echo "sysusersdir='$(sysusersdir)' tmpfilesdir='$(tmpfilesdir)'"
+	@echo "bashcompletiondir='$(bashcompletiondir)'"

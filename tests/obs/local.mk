@@ -2,8 +2,9 @@
 # against /proc, the metrics the shipped rules and dashboard query present
 # on a live m2md's page, m2mctl --json (test_obs), the rules checked and
 # unit-tested by promtool (check-rules).
-TESTS += tests/obs/pg-observe tests/obs/check-rules
+TESTS += tests/obs/pg-observe tests/obs/check-rules tests/obs/completion
 EXTRA_DIST += tests/obs/pg-observe tests/obs/run-observe tests/obs/check-rules \
+	tests/obs/completion \
 	tests/obs/rules.test.yml
 check_PROGRAMS += tests/obs/json-exprs
 tests_obs_json_exprs_SOURCES = tests/obs/json-exprs.c
