@@ -241,8 +241,8 @@ link_hsm(struct srv_config *c)
 	c->hsm.pin_file = c->hsm_pin_file;
 }
 
-enum m2m_err
-srv_config_load(struct srv_config *c, const char *path, char *err, size_t errlen)
+static enum m2m_err
+config_load(struct srv_config *c, const char *path, char *err, size_t errlen)
 {
 	struct parse p = { c, err, errlen, 0, "" };
 	char what[256];
@@ -270,6 +270,18 @@ srv_config_load(struct srv_config *c, const char *path, char *err, size_t errlen
 	}
 	link_hsm(c);
 	return M2M_OK;
+}
+
+/* A failed load releases what it read before the failure: no caller has
+ * to (a SIGHUP with a broken file, m2md or m2mctl stopping on it). */
+enum m2m_err
+srv_config_load(struct srv_config *c, const char *path, char *err, size_t errlen)
+{
+	enum m2m_err e = config_load(c, path, err, errlen);
+
+	if (e != M2M_OK)
+		srv_config_free(c);
+	return e;
 }
 
 void
