@@ -33,16 +33,50 @@ uninstall-m2md-conf:
 	fi; \
 	rmdir '$(DESTDIR)$(m2mdconfdir)' 2>/dev/null || :
 
+# --- bash completion: one file, under each command's name -------------
+# bash-completion loads a command's completion from a file named after it.
+EXTRA_DIST += contrib/bash-completion/m2m
+install-data-local: install-m2m-completion
+uninstall-local: uninstall-m2m-completion
+.PHONY: install-m2m-completion uninstall-m2m-completion
+install-m2m-completion:
+	$(MKDIR_P) '$(DESTDIR)$(bashcompletiondir)'
+	for c in m2md m2mctl m2m-sim; do \
+	  $(INSTALL_DATA) $(srcdir)/contrib/bash-completion/m2m "$(DESTDIR)$(bashcompletiondir)/$$c" || exit 1; \
+	done
+uninstall-m2m-completion:
+	for c in m2md m2mctl m2m-sim; do rm -f "$(DESTDIR)$(bashcompletiondir)/$$c"; done
+
+# --- Prometheus rules and a Grafana dashboard --------------------------
+# With the documentation: they are examples to adapt (thresholds, job
+# name), not configuration m2md reads.
+prometheusdir = $(docdir)/prometheus
+dist_prometheus_DATA = contrib/prometheus/m2md.rules.yml
+grafanadir = $(docdir)/grafana
+dist_grafana_DATA = contrib/grafana/m2md-dashboard.json
+
 # --- The systemd unit ----------------------------------------------------
 # Paths are substituted at make time so that they are fully expanded and
 # follow "make prefix=..." overrides. Type=notify when m2md is built with
 # libsystemd (it calls sd_notify READY=1), else Type=simple. Built only
 # when it is installed (configure --with-systemdsystemunitdir=no: neither).
-EXTRA_DIST += contrib/m2md.service.in
-CLEANFILES += contrib/m2md.service
+# With it: the maintenance unit and its monthly timer, the m2md user and
+# group (sysusers.d) and its directories (tmpfiles.d).
+EXTRA_DIST += contrib/m2md.service.in contrib/m2md-maintain.service.in \
+	contrib/m2md-maintain.timer contrib/sysusers.d/m2md.conf contrib/tmpfiles.d/m2md.conf
+CLEANFILES += contrib/m2md.service contrib/m2md-maintain.service
 if HAVE_SYSTEMDUNITDIR
-systemdsystemunit_DATA = contrib/m2md.service
+systemdsystemunit_DATA = contrib/m2md.service contrib/m2md-maintain.service \
+	contrib/m2md-maintain.timer
+sysusers_DATA = contrib/sysusers.d/m2md.conf
+tmpfiles_DATA = contrib/tmpfiles.d/m2md.conf
 endif
+
+contrib/m2md-maintain.service: $(srcdir)/contrib/m2md-maintain.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) contrib && \
+	sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@docdir[@]|$(docdir)|g' \
+	    $(srcdir)/contrib/m2md-maintain.service.in > $@.tmp && \
+	mv $@.tmp $@
 
 contrib/m2md.service: $(srcdir)/contrib/m2md.service.in config.h Makefile
 	$(AM_V_GEN)$(MKDIR_P) contrib && \

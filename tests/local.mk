@@ -25,3 +25,4 @@ include tests/man/local.mk
 include tests/install/local.mk
 include tests/fuzz/local.mk
 include tests/faults/local.mk
+include tests/obs/local.mk

@@ -25,6 +25,8 @@ int ctl_rotate_key_main(int argc, char **argv);
 int ctl_instruct_main(int argc, char **argv);
 int ctl_reports_main(int argc, char **argv);
 int ctl_bench_db(int argc, char **argv);
+int ctl_sessions_main(int argc, char **argv);
+int ctl_session_main(int argc, char **argv);
 /* ctl entry points end */
 
 /* Prints "m2mctl: <msg>" on stderr; the common way to report an error. */

@@ -38,7 +38,7 @@ enum m2m_err ctl_server_key(struct db_admin *a, const char *hex, const char *pem
     struct proto_srv_key *key, char *err, size_t errlen);
 /* enroll --count: generates key pairs, writes the credentials file. */
 int ctl_enroll_bulk(struct db_admin *a, const struct proto_srv_key *key, long count,
-    const char *prefix, const char *out);
+    const char *prefix, const char *out, int json);
 
 /* Resolves a positive count or limit; 0 on error. */
 long ctl_number(const char *s, long max);

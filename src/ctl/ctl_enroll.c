@@ -10,6 +10,7 @@
 #include "src/ctl/ctl.h"
 #include "src/ctl/ctl_db.h"
 #include "src/common/hex.h"
+#include "src/ctl/ctl_json.h"
 
 static void
 usage(FILE *f)
@@ -24,6 +25,7 @@ usage(FILE *f)
 	    "  --prefix P          identity prefix for --count (default sim-)\n"
 	    "  --server-key HEX    server public key to provision (else the newest registered)\n"
 	    "  --server-key-file PEM  the same from a PEM file\n"
+	    "  --json              what was enrolled as a JSON object (m2mctl(8))\n"
 	    CTL_DB_USAGE);
 }
 
@@ -40,9 +42,24 @@ ctl_server_key(struct db_admin *a, const char *hex, const char *pem,
 	return proto_key_id(key->pub, key->key_id);
 }
 
+/* {"identity", "id", "pseudonym", "server_key_id", "server_key"} */
+static void
+enrolled_json(const char *identity, int64_t id, const uint8_t *ps, size_t pslen,
+    const struct proto_srv_key *key)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "identity", json_object_new_string(identity));
+	json_object_object_add(o, "id", json_object_new_int64(id));
+	json_object_object_add(o, "pseudonym", ctl_json_hex(ps, pslen));
+	json_object_object_add(o, "server_key_id", ctl_json_hex(key->key_id, PROTO_KEY_ID_LEN));
+	json_object_object_add(o, "server_key", ctl_json_hex(key->pub, PROTO_POINT_LEN));
+	ctl_json_print(o);
+}
+
 static int
 enroll_one(struct db_admin *a, const struct proto_srv_key *key, const char *identity,
-    const uint8_t pub[PROTO_POINT_LEN])
+    const uint8_t pub[PROTO_POINT_LEN], int json)
 {
 	uint8_t ps[PROTO_PSEUDONYM_LEN];
 	char err[CTL_ERRLEN] = "", hex[2 * PROTO_POINT_LEN + 1];
@@ -58,6 +75,10 @@ enroll_one(struct db_admin *a, const struct proto_srv_key *key, const char *iden
 		return ctl_db_fail(e, NULL);
 	if ((e = db_admin_enroll(a, identity, pub, ps, sizeof(ps), &id, err, sizeof(err))) != M2M_OK)
 		return ctl_db_fail(e, err);
+	if (json) {
+		enrolled_json(identity, id, ps, sizeof(ps), key);
+		return 0;
+	}
 	printf("enrolled %s (module id %lld)\n", identity, (long long)id);
 	m2m_hex(ps, sizeof(ps), hex);
 	printf("pseudonym      %s\n", hex);
@@ -71,6 +92,7 @@ enroll_one(struct db_admin *a, const struct proto_srv_key *key, const char *iden
 struct enroll_args {
 	const char *db, *identity, *pem, *hex, *out, *prefix, *skhex, *skpem;
 	long count;
+	int json;
 };
 
 static int
@@ -81,7 +103,8 @@ parse(int argc, char **argv, struct enroll_args *o)
 		{ "key-hex", required_argument, NULL, 'x' }, { "count", required_argument, NULL, 'c' },
 		{ "out", required_argument, NULL, 'o' }, { "prefix", required_argument, NULL, 'p' },
 		{ "server-key", required_argument, NULL, 's' },
-		{ "server-key-file", required_argument, NULL, 'S' }, { NULL, 0, NULL, 0 } };
+		{ "server-key-file", required_argument, NULL, 'S' },
+		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -103,6 +126,7 @@ parse(int argc, char **argv, struct enroll_args *o)
 		case 'p': o->prefix = optarg; break;
 		case 's': o->skhex = optarg; break;
 		case 'S': o->skpem = optarg; break;
+		case 'j': o->json = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -145,9 +169,9 @@ ctl_enroll_main(int argc, char **argv)
 	if ((e = ctl_server_key(a, o.skhex, o.skpem, &key, err, sizeof(err))) != M2M_OK)
 		rc = ctl_db_fail(e, err);
 	else if (o.count > 0)
-		rc = ctl_enroll_bulk(a, &key, o.count, o.prefix, o.out);
+		rc = ctl_enroll_bulk(a, &key, o.count, o.prefix, o.out, o.json);
 	else
-		rc = enroll_one(a, &key, o.identity, pub);
+		rc = enroll_one(a, &key, o.identity, pub, o.json);
 	db_admin_close(a);
 	return rc;
 }

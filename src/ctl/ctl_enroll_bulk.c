@@ -17,6 +17,7 @@
 #include "src/ctl/ctl.h"
 #include "src/ctl/ctl_db.h"
 #include "src/common/hex.h"
+#include "src/ctl/ctl_json.h"
 
 struct bulk {
 	struct db_admin *a;
@@ -154,9 +155,20 @@ publish(struct bulk *b, const char *out)
 	return M2M_OK;
 }
 
+/* {"enrolled": N, "credentials": PATH} */
+static void
+bulk_json(size_t n, const char *out)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "enrolled", json_object_new_int64((int64_t)n));
+	json_object_object_add(o, "credentials", json_object_new_string(out));
+	ctl_json_print(o);
+}
+
 int
 ctl_enroll_bulk(struct db_admin *a, const struct proto_srv_key *key, long count,
-    const char *prefix, const char *out)
+    const char *prefix, const char *out, int json)
 {
 	struct bulk *b;
 	struct stat st;
@@ -187,7 +199,10 @@ ctl_enroll_bulk(struct db_admin *a, const struct proto_srv_key *key, long count,
 	} else if ((e = publish(b, out)) != M2M_OK) {
 		ctl_db_fail(e, b->err);
 	} else {
-		printf("enrolled %zu modules; credentials in %s\n", n, out);
+		if (json)
+			bulk_json(n, out);
+		else
+			printf("enrolled %zu modules; credentials in %s\n", n, out);
 		rc = 0;
 	}
 	proto_ctx_free(b->ctx);

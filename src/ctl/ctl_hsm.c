@@ -11,18 +11,19 @@
 #include "db/db.h"
 #include "hsm/hsm.h"
 #include "src/ctl/ctl.h"
+#include "src/ctl/ctl_json.h"
 
 struct hsm_opts {
 	struct hsm_config cfg;
 	const char *label, *id, *pem, *raw, *db;
-	int reg;
+	int reg, json;
 };
 
 static void
 hsm_usage(FILE *f)
 {
 	fprintf(f, "usage: m2mctl hsm keygen --label LABEL [--id HEX] [TOKEN OPTIONS]\n"
-	    "       m2mctl hsm list [TOKEN OPTIONS]\n"
+	    "       m2mctl hsm list [--json] [TOKEN OPTIONS]\n"
 	    "       m2mctl hsm export [--key K] [--pem FILE] [--raw FILE] [--register [--db CONNINFO]]\n"
 	    "\nTOKEN OPTIONS:\n"
 	    "  --module PATH     PKCS#11 module (or M2M_PKCS11_MODULE)\n"
@@ -45,6 +46,7 @@ hsm_parse(int argc, char **argv, struct hsm_opts *o)
 		{ "label", required_argument, NULL, 'l' }, { "id", required_argument, NULL, 'i' },
 		{ "pem", required_argument, NULL, 'P' }, { "raw", required_argument, NULL, 'r' },
 		{ "register", no_argument, NULL, 'R' }, { "db", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -64,6 +66,7 @@ hsm_parse(int argc, char **argv, struct hsm_opts *o)
 		case 'P': o->pem = optarg; break;
 		case 'r': o->raw = optarg; break;
 		case 'R': o->reg = 1; break;
+		case 'j': o->json = 1; break;
 		case 'd': o->db = optarg; break;
 		case 'h': hsm_usage(stdout); return 1;
 		default: hsm_usage(stderr); return 2;
@@ -162,6 +165,19 @@ cmd_keygen(struct hsm_opts *o)
 	return e == M2M_OK ? 0 : fail(e, err);
 }
 
+/* {"token": NAME, "keys": [...]} */
+static void
+list_json(const char *token, const struct hsm_key_info *keys, size_t n)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+	json_object_object_add(o, "token", json_object_new_string(token));
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, ctl_json_hsm_key(&keys[i]));
+	json_object_object_add(o, "keys", a);
+	ctl_json_print(o);
+}
+
 static int
 cmd_list(struct hsm_opts *o)
 {
@@ -174,7 +190,9 @@ cmd_list(struct hsm_opts *o)
 	if (open_token(o, &h) != 0)
 		return 1;
 	e = hsm_key_list(h, keys, 64, &n, err, sizeof(err));
-	if (e == M2M_OK) {
+	if (e == M2M_OK && o->json)
+		list_json(hsm_token_name(h), keys, n);
+	else if (e == M2M_OK) {
 		printf("token %s: %zu private key%s\n", hsm_token_name(h), n, n == 1 ? "" : "s");
 		for (i = 0; i < n; i++)
 			print_key(&keys[i]);
@@ -252,6 +270,10 @@ ctl_hsm_main(int argc, char **argv)
 	}
 	if ((r = hsm_parse(argc - 1, argv + 1, &o)) != 0)
 		return r == 1 ? 0 : 2;
+	if (o.json && strcmp(argv[1], "list") != 0) {
+		ctl_errx("hsm %s: --json is for hsm list", argv[1]);
+		return 2;
+	}
 	if (strcmp(argv[1], "keygen") == 0)
 		return cmd_keygen(&o);
 	if (strcmp(argv[1], "list") == 0)

@@ -10,11 +10,13 @@
 #include "src/ctl/ctl.h"
 #include "src/ctl/ctl_db.h"
 #include "src/common/hex.h"
+#include "src/ctl/ctl_json.h"
 
 /* Options shared by these commands: --db, --status, --limit, --key, --key-hex. */
 struct mod_args {
 	const char *db, *status, *pem, *hex, *identity;
 	long limit;
+	int json;
 };
 
 static int
@@ -23,7 +25,7 @@ parse(int argc, char **argv, struct mod_args *o, const char *usage)
 	static const struct option opts[] = { CTL_DB_LONGOPTS,
 		{ "status", required_argument, NULL, 's' }, { "limit", required_argument, NULL, 'l' },
 		{ "key", required_argument, NULL, 'k' }, { "key-hex", required_argument, NULL, 'x' },
-		{ NULL, 0, NULL, 0 } };
+		{ "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -34,6 +36,7 @@ parse(int argc, char **argv, struct mod_args *o, const char *usage)
 		case 's': o->status = optarg; break;
 		case 'k': o->pem = optarg; break;
 		case 'x': o->hex = optarg; break;
+		case 'j': o->json = 1; break;
 		case 'l':
 			if ((o->limit = ctl_number(optarg, 1000000000)) == 0) {
 				ctl_errx("--limit: expected a positive number");
@@ -64,6 +67,25 @@ print_row(void *arg, const struct db_module_info *m)
 	    m->last_seen[0] ? m->last_seen : "never", ps);
 }
 
+static void
+json_row(void *arg, const struct db_module_info *m)
+{
+	(void)arg;
+	ctl_json_list_item(ctl_json_module(m, 0));
+}
+
+/* The list is closed even after an error: stdout stays one document. */
+static enum m2m_err
+list_json(struct db_admin *a, const struct mod_args *o, char *err, size_t errlen)
+{
+	enum m2m_err e;
+
+	ctl_json_list_begin();
+	e = db_admin_modules(a, o->status, o->limit, json_row, NULL, err, errlen);
+	ctl_json_list_end();
+	return e;
+}
+
 int
 ctl_list_main(int argc, char **argv)
 {
@@ -73,7 +95,8 @@ ctl_list_main(int argc, char **argv)
 	enum m2m_err e;
 	int rc;
 
-	if ((rc = parse(argc, argv, &o, "list [--status active|suspended|revoked] [--limit N]")) >= 0)
+	if ((rc = parse(argc, argv, &o,
+	    "list [--status active|suspended|revoked] [--limit N] [--json]")) >= 0)
 		return rc;
 	if (o.identity != NULL) {
 		ctl_errx("list takes no module; see 'm2mctl show IDENTITY'");
@@ -86,8 +109,13 @@ ctl_list_main(int argc, char **argv)
 	}
 	if (ctl_db_connect(o.db, &a) != M2M_OK)
 		return 1;
-	printf("%-8s %-24s %-10s %-22s %s\n", "ID", "IDENTITY", "STATUS", "LAST SEEN", "PSEUDONYM");
-	e = db_admin_modules(a, o.status, o.limit, print_row, NULL, err, sizeof(err));
+	if (o.json)
+		e = list_json(a, &o, err, sizeof(err));
+	else {
+		printf("%-8s %-24s %-10s %-22s %s\n", "ID", "IDENTITY", "STATUS", "LAST SEEN",
+		    "PSEUDONYM");
+		e = db_admin_modules(a, o.status, o.limit, print_row, NULL, err, sizeof(err));
+	}
 	db_admin_close(a);
 	return e == M2M_OK ? 0 : ctl_db_fail(e, err);
 }
@@ -170,7 +198,7 @@ ctl_show_main(int argc, char **argv)
 	enum m2m_err e;
 	int rc;
 
-	if ((rc = parse(argc, argv, &o, "show IDENTITY")) >= 0)
+	if ((rc = parse(argc, argv, &o, "show IDENTITY [--json]")) >= 0)
 		return rc;
 	if (o.identity == NULL) {
 		fprintf(stderr, "usage: m2mctl show IDENTITY\n");
@@ -178,6 +206,11 @@ ctl_show_main(int argc, char **argv)
 	}
 	if (ctl_db_connect(o.db, &a) != M2M_OK)
 		return 1;
+	if (o.json) {
+		e = ctl_show_json(a, o.identity, err, sizeof(err));
+		db_admin_close(a);
+		return e == M2M_OK ? 0 : ctl_db_fail(e, err);
+	}
 	e = show(a, o.identity, err, sizeof(err));
 	db_admin_close(a);
 	return e == M2M_OK ? 0 : ctl_db_fail(e, err);

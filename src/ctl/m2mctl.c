@@ -24,6 +24,8 @@ static const struct ctl_cmd commands[] = {
 	{ "rotate-key", ctl_rotate_key_main, "replace a module's public key" },
 	{ "instruct", ctl_instruct_main, "queue an instruction for a module" },
 	{ "reports", ctl_reports_main, "recent data sent by modules" },
+	{ "sessions", ctl_sessions_main, "the live sessions of the local m2md (control socket)" },
+	{ "session", ctl_session_main, "session kill ID|IDENTITY: end a live session" },
 	/* m2mctl command table end */
 };
 
@@ -92,6 +94,7 @@ load_config(const char *path)
 	fill("M2M_KEY", c.hsm_key);
 	fill("M2M_PIN_FILE", c.hsm_pin_file);
 	fill("M2M_DB", c.admin_conninfo);
+	fill("M2M_CONTROL", c.control);
 	srv_config_free(&c);
 	return 0;
 }

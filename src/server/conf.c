@@ -148,6 +148,7 @@ server_key(struct parse *p, const char *s, const char *k, const char *v)
 	UINT_KEY("server", "workers", workers, 1, SRV_WORKERS_MAX);
 	UINT_KEY("server", "node_id", node_id, 0, 255);
 	STR_KEY("server", "metrics", metrics);
+	STR_KEY("server", "control", control);
 	UINT_KEY("limits", "half_open_max", half_open_max, 16, 1u << 24);
 	UINT_KEY("limits", "half_open_timeout", half_open_timeout_s, 1, 300);
 	UINT_KEY("limits", "retry_above", retry_above, 0, 1u << 24);
@@ -251,8 +252,8 @@ link_hsm(struct srv_config *c)
 	c->hsm.pin_file = c->hsm_pin_file;
 }
 
-enum m2m_err
-srv_config_load(struct srv_config *c, const char *path, char *err, size_t errlen)
+static enum m2m_err
+config_load(struct srv_config *c, const char *path, char *err, size_t errlen)
 {
 	struct parse p = { c, err, errlen, 0, "" };
 	char what[256];
@@ -286,6 +287,18 @@ srv_config_load(struct srv_config *c, const char *path, char *err, size_t errlen
 	return M2M_OK;
 }
 
+/* A failed load releases what it read before the failure: no caller has
+ * to (a SIGHUP with a broken file, m2md or m2mctl stopping on it). */
+enum m2m_err
+srv_config_load(struct srv_config *c, const char *path, char *err, size_t errlen)
+{
+	enum m2m_err e = config_load(c, path, err, errlen);
+
+	if (e != M2M_OK)
+		srv_config_free(c);
+	return e;
+}
+
 void
 srv_config_free(struct srv_config *c)
 {
@@ -293,6 +306,7 @@ srv_config_free(struct srv_config *c)
 		free(c->listen[i]);
 	free(c->path);
 	free(c->metrics);
+	free(c->control);
 	free(c->hsm_module);
 	free(c->hsm_token);
 	free(c->hsm_key);

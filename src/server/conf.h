@@ -27,6 +27,7 @@ struct srv_config {
 	int log_syslog;				/* 0: stderr (the journal takes it) */
 	int log_sessions;			/* an info line per session established */
 	char *metrics;				/* "127.0.0.1:9433", NULL: off */
+	char *control;				/* UNIX socket path (control.c), NULL: off */
 	/* [limits] */
 	unsigned half_open_max;			/* whole server, split over workers; an
 						 * entry holds its slot for the whole

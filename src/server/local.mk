@@ -10,7 +10,8 @@ m2md_SOURCES = \
 	src/server/hello.c src/server/auth.c src/server/record.c \
 	src/server/table.c src/server/table.h src/server/state.h src/server/halfopen.c \
 	src/server/sessions.c src/server/ratelimit.c src/server/ratelimit.h \
-	src/server/metrics.c src/server/metrics.h
+	src/server/metrics.c src/server/metrics.h src/server/metrics_proc.c \
+	src/server/control.c src/server/control.h src/server/sess_stats.c
 m2md_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBPQ_CFLAGS) $(INIH_CFLAGS) $(LIBSYSTEMD_CFLAGS)
 m2md_LDADD = $(M2M_PART_LIBS) libm2mproto.a libm2mcommon.a \
 	$(LIBPQ_LIBS) $(LIBP11_LIBS) $(LIBEVENT_LIBS) $(INIH_LIBS) $(LIBSYSTEMD_LIBS) \

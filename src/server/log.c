@@ -6,18 +6,44 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 #include "src/server/log.h"
 
 static atomic_int log_level = SRV_LOG_INFO;
 static atomic_int log_syslog;
+static atomic_int log_journal;
+/* sd-daemon(3)'s priorities, by enum srv_log_level. */
+static const char *const sd_prefix[] = { "<3>", "<4>", "<6>", "<7>" };
+
+/* systemd names the journal stream it connected in JOURNAL_STREAM
+ * ("DEV:INODE"); stderr is that stream unless something redirected it
+ * (sd-daemon(3), systemd.exec(5)). */
+static int
+stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return v != NULL && sscanf(v, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &st) == 0 &&
+	    (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+const char *
+srv_log_prefix(int level)
+{
+	return !atomic_load(&log_syslog) && stderr_is_journal() ? sd_prefix[level] : "";
+}
 
 void
 srv_log_open(int level, int use_syslog)
 {
 	atomic_store(&log_level, level);
 	atomic_store(&log_syslog, use_syslog);
+	atomic_store(&log_journal, !use_syslog && stderr_is_journal());
 	if (use_syslog)
 		openlog("m2md", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -75,5 +101,6 @@ srv_log(int level, const char *fmt, ...)
 	if (atomic_load(&log_syslog))
 		syslog(prio[level], "%s", line);
 	else
-		fprintf(stderr, "m2md[%s]: %s\n", names[level], line);
+		fprintf(stderr, "%sm2md[%s]: %s\n", atomic_load(&log_journal) ?
+		    sd_prefix[level] : "", names[level], line);
 }

@@ -10,6 +10,10 @@ void srv_log_open(int level, int use_syslog);
 /* SIGHUP: syslog is reopened; the level may change. */
 void srv_log_reopen(int level, int use_syslog);
 int srv_log_enabled(int level);
+/* Under systemd, with stderr the journal's stream: sd-daemon's "<3>" ...
+ * "<7>" for the level, so that journalctl -p finds each line at its
+ * priority; else "". For messages written before srv_log_open. */
+const char *srv_log_prefix(int level);
 void srv_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_err(...)	srv_log(SRV_LOG_ERR, __VA_ARGS__)

@@ -47,7 +47,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if ((e = srv_config_load(&cfg, path, err, sizeof(err))) != M2M_OK) {
-		fprintf(stderr, "m2md: %s\n", err);
+		fprintf(stderr, "%sm2md: %s\n", srv_log_prefix(SRV_LOG_ERR), err);
 		return 1;
 	}
 	if (verbose)

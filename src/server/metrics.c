@@ -197,14 +197,17 @@ srv_metrics_render(struct srv *s, struct evbuffer *out)
 	    (unsigned long long)atomic_load(&s->workers_running));
 	gauge(out, "db_up", "workers whose database connections (writes, lookups) are both up",
 	    sum(s, OFF(db_up)));
-	gauge(out, "db_batches", "group-commit transactions so far", sum(s, OFF(db_batches)));
-	gauge(out, "db_batch_items", "items in those transactions", sum(s, OFF(db_items)));
+	counter(out, "db_batches", "group-commit transactions", sum(s, OFF(db_batches)));
+	counter(out, "db_batch_items", "items in those transactions", sum(s, OFF(db_items)));
 	hsm_pool_stats(s->pool, &hs);
 	gauge(out, "hsm_queue_depth", "HSM requests waiting", hs.queue_depth);
 	gauge(out, "hsm_in_flight", "HSM requests being served", hs.in_flight);
-	gauge(out, "hsm_rejected_full", "HSM requests refused with a full queue", hs.rejected_full);
-	gauge(out, "hsm_derive_failed", "HSM derives that failed", hs.derive_failed);
+	counter(out, "hsm_rejected_full", "HSM requests refused with a full queue",
+	    hs.rejected_full);
+	counter(out, "hsm_derive_failed", "HSM derives that failed", hs.derive_failed);
 	hsm_token(out, &hs);
+	srv_metrics_limits(s, out, &hs);
+	srv_metrics_process(out);
 }
 
 static void

@@ -102,6 +102,10 @@ struct srv;
 struct evbuffer;
 /* Appends the whole page. */
 void srv_metrics_render(struct srv *s, struct evbuffer *out);
+/* metrics_proc.c: the limits, m2md_build_info, the process_* metrics. */
+struct hsm_pool_stats;
+void srv_metrics_limits(struct srv *s, struct evbuffer *out, const struct hsm_pool_stats *hs);
+void srv_metrics_process(struct evbuffer *out);
 /* The metrics address: numeric HOST:PORT or [IPv6]:PORT, port 1 to 65535. */
 enum m2m_err srv_metrics_parse(const char *addr, struct sockaddr_storage *ss,
     socklen_t *len, char *err, size_t errlen);

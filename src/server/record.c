@@ -63,6 +63,7 @@ send_ack(struct worker *w, struct sess_entry *se, int fd, const struct sockaddr_
 		return;
 	}
 	worker_send(w, fd, (const struct sockaddr *)to, tolen, out, n);
+	sess_stats_out(se, n);
 }
 
 static void
@@ -281,6 +282,7 @@ srv_on_record(struct worker *w, const struct srv_pkt *p)
 	*x = (struct srv_rec){ .w = w, .se = se, .from = p->from, .fromlen = p->fromlen,
 	    .fd = p->fd, .type = r.type, .seq = r.seq, .t0 = worker_now_ns() };
 	se->last_active = worker_now_s();
+	sess_stats_in(se, &p->from, p->len, r.type == PROTO_DATA, se->last_active);
 	se->inflight++;
 	w->inflight++;
 	if ((err = write_record(x, pt, len)) != M2M_OK) {

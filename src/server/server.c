@@ -15,6 +15,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "src/server/control.h"
 #include "src/server/log.h"
 #include "src/server/server.h"
 #include "src/server/srv.h"
@@ -183,6 +184,7 @@ stop_all(struct srv *s)
 			worker_shutdown(s->w[i]);
 	for (unsigned i = 0; s->w != NULL && i < s->n_workers; i++)
 		worker_join_free(s->w[i]);
+	srv_control_stop(s);
 	free(s->w);
 	rl_free(&s->pseudo_rl);
 	rl_free(&s->hsm_src_rl);
@@ -215,7 +217,8 @@ srv_run(struct srv_config *cfg, char *err, size_t errlen)
 	 * with its cause, not a server that drops every handshake. */
 	if ((e = start_hsm(&s, err, errlen)) == M2M_OK &&
 	    (e = srv_check_db(cfg, s.keys, s.n_keys, NULL, err, errlen)) == M2M_OK &&
-	    (e = start_workers(&s, err, errlen)) == M2M_OK)
+	    (e = start_workers(&s, err, errlen)) == M2M_OK &&
+	    (e = srv_control_start(&s, err, errlen)) == M2M_OK)
 		e = run_signals(&s);
 	stop_all(&s);
 	pthread_mutex_destroy(&s.rl_lock);

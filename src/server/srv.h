@@ -103,6 +103,7 @@ struct srv {
 	struct event_base *metrics_base;
 	struct evhttp *http;
 	atomic_int workers_running;
+	struct srv_control *control;		/* control.c; NULL: none */
 };
 
 /* worker.c */

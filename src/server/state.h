@@ -5,6 +5,9 @@
 #ifndef M2M_SRV_STATE_H
 #define M2M_SRV_STATE_H
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "src/proto/proto.h"
 #include "src/server/table.h"
 
@@ -65,6 +68,17 @@ struct sess_path {
 	uint32_t credit;
 };
 
+/* What m2mctl sessions shows of a session (control.c): where its last
+ * authenticated record came from, since when, and its records each way
+ * (DATA and REKEY in; DATA_ACK and REKEY_ACK out). Written by the owning
+ * worker only (sess_stats.c). */
+struct sess_stats {
+	struct sockaddr_in6 peer;	/* large enough for a sockaddr_in too */
+	uint32_t since, last_data;	/* monotonic seconds; last_data 0: none yet */
+	uint32_t dgrams_in, dgrams_out;
+	uint64_t bytes_in, bytes_out;
+};
+
 struct sess_entry {
 	struct proto_session s;		/* s.id is the key */
 	int64_t module_id;
@@ -74,6 +88,7 @@ struct sess_entry {
 	uint8_t closed;			/* ended, released once inflight is 0 */
 	uint8_t answers_left;		/* DATA resends still to answer (record.c) */
 	struct sess_path resend;	/* where resends come from, with its credit */
+	struct sess_stats st;
 	uint32_t next_free;
 };
 
@@ -101,5 +116,12 @@ struct sess_entry *sess_find(struct sessions *t, const uint8_t id[PROTO_SESSION_
 void sess_sweep(struct sessions *t, uint32_t cutoff, size_t budget);
 size_t sess_count(const struct sessions *t);
 size_t sess_bytes_per_entry(const struct sessions *t);
+
+/* sess_stats.c: a session established from `from`, a record received
+ * from it (data: a DATA), an answer sent. */
+void sess_stats_start(struct sess_entry *e, const struct sockaddr_storage *from, uint32_t now);
+void sess_stats_in(struct sess_entry *e, const struct sockaddr_storage *from, size_t len,
+    int data, uint32_t now);
+void sess_stats_out(struct sess_entry *e, size_t len);
 
 #endif

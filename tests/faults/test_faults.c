@@ -433,11 +433,11 @@ Test(faults, hsm_failures_fail_handshakes_cleanly_and_heal_without_restart, .tim
 
 	/* Three derives refused (not a token failure): exactly the next three
 	 * handshakes fail, the fourth succeeds. */
-	d0 = st_metric(mport, "m2md_hsm_derive_failed", NULL);
+	d0 = st_metric(mport, "m2md_hsm_derive_failed_total", NULL);
 	shim_set(ctl, "M2M_SHIM_FAIL_RV=0x68\nM2M_SHIM_FAIL_DERIVE=3\n");
 	for (int i = 0; i < 3; i++, next++)
 		cr_assert_not(handshake(creds, next, port, 700, NULL), "derive %d refused", i);
-	cr_assert_eq(st_metric(mport, "m2md_hsm_derive_failed", NULL) - d0, 3);
+	cr_assert_eq(st_metric(mport, "m2md_hsm_derive_failed_total", NULL) - d0, 3);
 	cr_assert(handshake(creds, next++, port, 5000, NULL), "the next derive works");
 	cr_assert(ft_alive(pid), "the same m2md process all along");
 	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);

@@ -14,3 +14,5 @@ m2m-install-paths:
 	@echo "prefix='$(prefix)' sbindir='$(sbindir)' bindir='$(bindir)'"
 	@echo "sysconfdir='$(sysconfdir)' pkgdatadir='$(pkgdatadir)' docdir='$(docdir)'"
 	@echo "mandir='$(mandir)' systemdsystemunitdir='$(systemdsystemunitdir)'"
+	@echo "sysusersdir='$(sysusersdir)' tmpfilesdir='$(tmpfilesdir)'"
+	@echo "bashcompletiondir='$(bashcompletiondir)'"
