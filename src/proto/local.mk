@@ -9,3 +9,12 @@ PROTO_CORE_SOURCES = \
 	src/crypto/backend.h
 noinst_LIBRARIES += libm2mproto.a
 libm2mproto_a_SOURCES = $(PROTO_CORE_SOURCES) src/crypto/openssl.c
+
+# The same core on the Mbed TLS backend, for the tests that show both
+# backends give the same bytes (tests/proto/local.mk).
+if HAVE_MBEDTLS
+check_LIBRARIES += libm2mproto_mbedtls.a
+libm2mproto_mbedtls_a_SOURCES = $(PROTO_CORE_SOURCES) src/crypto/mbedtls.c
+libm2mproto_mbedtls_a_CFLAGS = $(M2M_CFLAGS) $(MBEDTLS_CFLAGS)
+endif
+EXTRA_DIST += src/crypto/mbedtls.c

@@ -28,3 +28,26 @@ check_PROGRAMS += tests/proto/kat_gen
 tests_proto_kat_gen_SOURCES = tests/proto/kat_gen.c tests/proto/kat.c tests/proto/kat.h
 tests_proto_kat_gen_CFLAGS = $(TEST_CFLAGS)
 tests_proto_kat_gen_LDADD = $(PROTO_TEST_LDADD)
+
+# The core on the Mbed TLS backend: the known-answer vector byte for byte,
+# the Wycheproof and RFC vectors, whole handshakes and the forgery rules.
+if HAVE_MBEDTLS
+PROTO_MBEDTLS_TEST_LDADD = libtestutil.a libm2mproto_mbedtls.a libm2mcommon.a $(TEST_LIBS) \
+	$(MBEDTLS_LIBS)
+check_PROGRAMS += tests/proto/test_kat_mbedtls tests/proto/test_crypto_mbedtls \
+	tests/proto/test_handshake_mbedtls tests/proto/test_forgery_mbedtls
+TESTS += tests/proto/test_kat_mbedtls tests/proto/test_crypto_mbedtls \
+	tests/proto/test_handshake_mbedtls tests/proto/test_forgery_mbedtls
+tests_proto_test_kat_mbedtls_SOURCES = tests/proto/test_kat.c tests/proto/kat.c
+tests_proto_test_kat_mbedtls_CFLAGS = $(TEST_CFLAGS)
+tests_proto_test_kat_mbedtls_LDADD = $(PROTO_MBEDTLS_TEST_LDADD)
+tests_proto_test_crypto_mbedtls_SOURCES = tests/proto/test_crypto.c
+tests_proto_test_crypto_mbedtls_CFLAGS = $(TEST_CFLAGS)
+tests_proto_test_crypto_mbedtls_LDADD = $(PROTO_MBEDTLS_TEST_LDADD)
+tests_proto_test_handshake_mbedtls_SOURCES = tests/proto/test_handshake.c
+tests_proto_test_handshake_mbedtls_CFLAGS = $(TEST_CFLAGS)
+tests_proto_test_handshake_mbedtls_LDADD = $(PROTO_MBEDTLS_TEST_LDADD)
+tests_proto_test_forgery_mbedtls_SOURCES = tests/proto/test_forgery.c
+tests_proto_test_forgery_mbedtls_CFLAGS = $(TEST_CFLAGS)
+tests_proto_test_forgery_mbedtls_LDADD = $(PROTO_MBEDTLS_TEST_LDADD)
+endif
