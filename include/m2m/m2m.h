@@ -1,9 +1,11 @@
 /* libm2m: the module role of the m2m protocol (doc/protocol.md) as a
  * library for devices. Sans-I/O: the caller moves datagrams and passes the
  * time; the library never opens a socket, never reads a clock, keeps no
- * globals and allocates only in m2m_module_init (the crypto backend's
- * context). Its state lives in a struct m2m_module the caller provides,
- * of a size known at compile time. doc/devices.md describes the use.
+ * globals, and its own code allocates only in m2m_module_init (the crypto
+ * backend's context; the crypto library may allocate inside operations,
+ * doc/devices.md section 5). Its state lives in a struct m2m_module the
+ * caller provides, of a size known at compile time. doc/devices.md
+ * describes the use.
  *
  * One exchange is in flight at a time: the handshake (HELLO, RETRY,
  * CHALLENGE, AUTH with the first data, WELCOME), then one DATA or one

@@ -1,6 +1,6 @@
 /* SHA-256 and HKDF-SHA-256 (RFC 5869) for the core. Extract is
- * HMAC(salt, IKM) by definition, so every backend gets an empty IKM right
- * (RFC 5869 allows it; OpenSSL's HKDF refuses it). */
+ * HMAC-SHA-256 keyed with the salt by definition, so every backend gets
+ * an empty IKM right (RFC 5869 allows it; OpenSSL's HKDF refuses it). */
 #include "config.h"
 
 #include "src/proto/ctx.h"

@@ -51,3 +51,20 @@ tests_proto_test_forgery_mbedtls_SOURCES = tests/proto/test_forgery.c
 tests_proto_test_forgery_mbedtls_CFLAGS = $(TEST_CFLAGS)
 tests_proto_test_forgery_mbedtls_LDADD = $(PROTO_MBEDTLS_TEST_LDADD)
 endif
+
+# The backend's decoded points, y's parity included, on each backend.
+check_PROGRAMS += tests/proto/test_backend
+TESTS += tests/proto/test_backend
+tests_proto_test_backend_SOURCES = tests/proto/test_backend.c
+tests_proto_test_backend_CFLAGS = $(TEST_CFLAGS)
+tests_proto_test_backend_LDADD = $(PROTO_TEST_LDADD)
+if HAVE_MBEDTLS
+check_PROGRAMS += tests/proto/test_backend_mbedtls
+TESTS += tests/proto/test_backend_mbedtls
+tests_proto_test_backend_mbedtls_SOURCES = tests/proto/test_backend.c
+tests_proto_test_backend_mbedtls_CFLAGS = $(TEST_CFLAGS)
+tests_proto_test_backend_mbedtls_LDADD = $(PROTO_MBEDTLS_TEST_LDADD)
+endif
+# No crypto library call in the core outside src/crypto, on the sources.
+TESTS += tests/proto/check-crypto-seam
+EXTRA_DIST += tests/proto/check-crypto-seam
