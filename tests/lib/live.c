@@ -6,7 +6,12 @@
  * and, by tests/install/destdir, against the installed library with only
  * pkg-config's flags.
  *
- * usage: m2m-live CREDS INDEX HOST PORT (CREDS: m2mctl enroll --out) */
+ * With CUT (1..11) the device loses power at that step of the run (see
+ * cut_point) and restarts from what it had saved: its state and its key
+ * store (priv[], written when a key is made); then it must get back in:
+ * a handshake and an acknowledged DATA.
+ *
+ * usage: m2m-live CREDS INDEX HOST PORT [CUT] (CREDS: m2mctl enroll --out) */
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
@@ -26,9 +31,11 @@ struct dev {
 	uint8_t server_pub[M2M_POINT_LEN];
 	uint8_t pseudonym[M2M_PSEUDONYM_MAX];
 	size_t pseudonym_len;
-	uint8_t priv[2][M2M_SCALAR_LEN];	/* current, next */
+	uint8_t priv[2][M2M_SCALAR_LEN];	/* current, next: the key store */
 	uint8_t state[M2M_STATE_LEN];		/* what a device writes to flash */
 	unsigned saves;
+	int cut, step, dead;			/* the simulated power loss */
+	int sent[256];				/* datagram types counted as a step */
 	uint8_t acks[M2M_ACKS_MAX][M2M_INSTR_ID_LEN];
 	size_t n_acks;
 	struct m2m_module m;
@@ -92,17 +99,35 @@ static_ecdh(void *arg, struct m2m_module *m, enum m2m_key key,
 	return m2m_ecdh(m, d->priv[key], peer, dh);
 }
 
+/* The steps of the run, in order: 1 HELLO sent, 2 AUTH sent, 3 WELCOME
+ * taken (before its save), 4 after its save, 5 REKEY sent, 6 REKEY_ACK
+ * taken (before its save), 7 after its save, 8 HELLO sent on the next
+ * key, 9 its AUTH sent, 10 its WELCOME taken (before the save that
+ * promotes the key), 11 after that save. The power goes at step cut. */
+static void
+cut_point(struct dev *d)
+{
+	if (++d->step == d->cut) {
+		d->dead = 1;
+		printf("power lost at step %d\n", d->step);
+	}
+}
+
 static int
 save(void *arg, const uint8_t state[M2M_STATE_LEN], unsigned why)
 {
 	struct dev *d = arg;
 
+	cut_point(d);
+	if (d->dead)
+		return 0;			/* nothing reaches the flash */
 	memcpy(d->state, state, M2M_STATE_LEN);
 	if (why & M2M_SAVE_KEY_PROMOTED) {
 		memcpy(d->priv[0], d->priv[1], M2M_SCALAR_LEN);
 		memset(d->priv[1], 0, M2M_SCALAR_LEN);
 	}
 	d->saves++;
+	cut_point(d);
 	return 0;
 }
 
@@ -112,8 +137,14 @@ flush(struct dev *d)
 	uint8_t out[M2M_DATAGRAM_MAX];
 	size_t n;
 
-	while ((n = m2m_module_output(&d->m, out, sizeof(out))) > 0)
+	while (!d->dead && (n = m2m_module_output(&d->m, out, sizeof(out))) > 0) {
 		sendto(d->fd, out, n, 0, (struct sockaddr *)&d->srv, sizeof(d->srv));
+		/* Retransmissions are not steps. */
+		if ((out[1] == 1 || out[1] == 4 || out[1] == 8) && !d->sent[out[1]]) {
+			d->sent[out[1]] = 1;
+			cut_point(d);
+		}
+	}
 }
 
 static void
@@ -139,7 +170,7 @@ wait_for(struct dev *d, enum m2m_event_type want, struct m2m_event *ev)
 
 		flush(d);
 		now = now_ms();
-		if (due == UINT64_MAX)
+		if (due == UINT64_MAX || d->dead)
 			return 0;
 		if (poll(&p, 1, due > now ? (int)(due - now) : 0) > 0 &&
 		    (n = recv(d->fd, in, sizeof(in), 0)) > 0) {
@@ -148,6 +179,8 @@ wait_for(struct dev *d, enum m2m_event_type want, struct m2m_event *ev)
 			if (rc < 0)
 				fprintf(stderr, "input: %s\n", m2m_rc_str(rc));
 		} else if (m2m_module_timeout(&d->m, now_ms(), ev) != M2M_RC_OK)
+			return 0;
+		if (d->dead)
 			return 0;
 		if (ev->type == want)
 			return 1;
@@ -161,6 +194,7 @@ handshake(struct dev *d, const char *data)
 {
 	struct m2m_event ev;
 
+	memset(d->sent, 0, sizeof(d->sent));
 	if (m2m_module_connect(&d->m, now_ms(), (const uint8_t *)data, strlen(data)) != 0 ||
 	    !wait_for(d, M2M_EV_ESTABLISHED, &ev))
 		return -1;
@@ -191,11 +225,33 @@ rekey(struct dev *d)
 	struct m2m_event ev;
 	uint8_t pub[M2M_POINT_LEN];
 
+	memset(d->sent, 0, sizeof(d->sent));
 	if (m2m_keygen(&d->m, d->priv[1], pub) != 0 ||
 	    m2m_module_rekey(&d->m, now_ms(), pub) != 0 || !wait_for(d, M2M_EV_REKEY_ACKED, &ev))
 		return -1;
 	printf("rekey acked status %u\n", ev.status);
 	return ev.status == 0 ? 0 : -1;
+}
+
+/* After the power loss: the module's memory is gone; the device starts
+ * from its saved state and key store, and must get in and be heard. */
+static int
+recover(struct dev *d, const struct m2m_config *cfg)
+{
+	int rc;
+
+	m2m_module_free(&d->m);
+	d->dead = 0;
+	d->cut = 0;
+	d->n_acks = 0;
+	if ((rc = m2m_module_init(&d->m, cfg, d->state)) != 0) {
+		fprintf(stderr, "m2m-live: restart: %s\n", m2m_rc_str(rc));
+		return -1;
+	}
+	if (handshake(d, "after power loss") != 0 || data(d, "after power loss") != 0)
+		return -1;
+	printf("recovered\n");
+	return 0;
 }
 
 static int
@@ -217,6 +273,10 @@ run(struct dev *d)
 	printf("backend %s\n", m2m_crypto_backend());
 	rc = handshake(d, "live first") == 0 && data(d, "live data") == 0 && rekey(d) == 0 &&
 	    handshake(d, "after rekey") == 0 && data(d, "live last") == 0 ? 0 : -1;
+	if (d->dead)
+		rc = recover(d, &cfg);
+	else if (d->cut != 0)
+		rc = -1;			/* the run ended before its step */
 	/* Instructions received last are confirmed by DATAs with no payload;
 	 * one sent again (the server re-sends what a handshake found
 	 * unconfirmed) is confirmed again. */
@@ -235,14 +295,15 @@ main(int argc, char **argv)
 	static struct dev d;
 	int rc;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: m2m-live CREDS INDEX HOST PORT\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: m2m-live CREDS INDEX HOST PORT [CUT]\n");
 		return 2;
 	}
 	if (read_creds(&d, argv[1], atoi(argv[2])) != 0) {
 		fprintf(stderr, "m2m-live: %s: no module %s\n", argv[1], argv[2]);
 		return 2;
 	}
+	d.cut = argc == 6 ? atoi(argv[5]) : 0;
 	d.srv.sin_family = AF_INET;
 	d.srv.sin_port = htons((uint16_t)atoi(argv[4]));
 	if (inet_pton(AF_INET, argv[3], &d.srv.sin_addr) != 1 ||
