@@ -26,4 +26,13 @@ tests_lib_test_lib_kat_openssl_LDADD = libm2m-openssl.la $(TEST_LIBS) $(OPENSSL_
 tests_lib_m2m_live_mbedtls_SOURCES = tests/lib/live.c
 tests_lib_m2m_live_mbedtls_CFLAGS = $(M2M_CFLAGS) -I$(top_srcdir)/include
 tests_lib_m2m_live_mbedtls_LDADD = libm2m-mbedtls.la
+# The module's CPU per handshake on each backend (doc/benchmarks.md); built
+# by make check, run by hand.
+check_PROGRAMS += tests/lib/bench-module-openssl tests/lib/bench-module-mbedtls
+tests_lib_bench_module_openssl_SOURCES = tests/lib/bench_module.c
+tests_lib_bench_module_openssl_CFLAGS = $(LIB_TEST_CFLAGS)
+tests_lib_bench_module_openssl_LDADD = libm2m-openssl.la $(OPENSSL_LIBS)
+tests_lib_bench_module_mbedtls_SOURCES = tests/lib/bench_module.c
+tests_lib_bench_module_mbedtls_CFLAGS = $(LIB_TEST_CFLAGS)
+tests_lib_bench_module_mbedtls_LDADD = libm2m-mbedtls.la $(OPENSSL_LIBS)
 endif
