@@ -321,3 +321,26 @@ Test(lib_kat, retransmission_then_give_up)
 	feed(d, CHALLENGE, M2M_RC_IGNORED, M2M_EV_NONE);
 	dev_free(d);
 }
+
+/* e_m and DH1 made ahead of time (m2m_module_prepare) give the same
+ * handshake: the prepared key is the one the HELLO carries, used once. */
+Test(lib_kat, prepared_hello_is_the_vectors)
+{
+	struct dev *d = dev_new();
+	uint8_t out[M2M_DATAGRAM_MAX];
+
+	cr_assert_eq(m2m_module_prepare(&d->m), M2M_RC_OK);
+	cr_assert_eq(d->r.counter, 4, "the prepared e_m drew the vector's draw 3");
+	cr_assert_eq(m2m_module_connect(&d->m, 0, (const uint8_t *)"first", 5), M2M_RC_OK);
+	cr_assert_eq(d->r.counter, 4, "connect drew nothing more");
+	expect_out(d, HELLO);
+	feed(d, CHALLENGE, M2M_RC_OK, M2M_EV_NONE);
+	expect_out(d, AUTH);
+	feed(d, WELCOME, M2M_RC_OK, M2M_EV_ESTABLISHED);
+	/* The next handshake makes a new e_m: the prepared one was used once. */
+	cr_assert_eq(m2m_module_connect(&d->m, 0, NULL, 0), M2M_RC_OK);
+	cr_assert_eq(d->r.counter, 5);
+	cr_assert_gt(m2m_module_output(&d->m, out, sizeof(out)), 0);
+	cr_assert_neq(memcmp(out, d->k.v[HELLO], d->k.len[HELLO]), 0);
+	dev_free(d);
+}
