@@ -17,6 +17,7 @@ EXTRA_DIST += tests/vectors/LICENSE.wycheproof tests/vectors/README.md \
 	tests/vectors/ecdh_secp256r1_ecpoint_test.json
 
 include tests/proto/local.mk
+include tests/lib/local.mk
 include tests/hsm/local.mk
 include tests/db/local.mk
 include tests/server/local.mk

@@ -8,14 +8,12 @@
 
 #include <string.h>
 
-#include <openssl/hmac.h>
 
 enum m2m_err
 proto_cookie(const uint8_t secret[32], uint64_t epoch, const uint8_t *addr, size_t addrlen,
     const uint8_t e_m[PROTO_POINT_LEN], uint8_t cookie[PROTO_COOKIE_LEN])
 {
 	uint8_t msg[8 + 1 + 32 + PROTO_POINT_LEN], mac[PROTO_HASH_LEN];
-	unsigned int maclen = 0;
 
 	if (addrlen > 32)
 		return M2M_E_INVALID_ARG;
@@ -24,7 +22,7 @@ proto_cookie(const uint8_t secret[32], uint64_t epoch, const uint8_t *addr, size
 	memset(msg + 9, 0, 32);
 	memcpy(msg + 9, addr, addrlen);
 	memcpy(msg + 9 + 32, e_m, PROTO_POINT_LEN);
-	if (HMAC(EVP_sha256(), secret, 32, msg, sizeof(msg), mac, &maclen) == NULL)
+	if (crypto_hmac_sha256(NULL, secret, 32, msg, sizeof(msg), mac) != M2M_OK)
 		return M2M_E_CRYPTO;
 	memcpy(cookie, mac, PROTO_COOKIE_LEN);
 	return M2M_OK;

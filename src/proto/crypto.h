@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Cryptographic primitives of suite 1 on top of OpenSSL: P-256 point
+/* Cryptographic primitives of suite 1 on the crypto backend: P-256 point
  * decoding with validation, key generation, ECDH, HKDF, AES-GCM, SHA-256. */
 #ifndef M2M_PROTO_CRYPTO_H
 #define M2M_PROTO_CRYPTO_H

@@ -1,44 +1,29 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The per-thread crypto context of the protocol core and its randomness. */
+/* The per-thread crypto context of the protocol core and its randomness;
+ * constant-time comparison and wiping, which need no crypto library. */
 #include "config.h"
 
 #include "src/proto/ctx.h"
 
 #include <stdlib.h>
 
-#include <openssl/crypto.h>
-#include <openssl/obj_mac.h>
-#include <openssl/rand.h>
-
-static int
-rand_openssl(void *arg, uint8_t *buf, size_t len)
-{
-	(void)arg;
-	return RAND_priv_bytes(buf, (int)len) == 1;
-}
-
 enum m2m_err
 proto_ctx_new(struct proto_ctx **out, const struct proto_rng *rng)
 {
 	struct proto_ctx *ctx;
+	enum m2m_err err;
 
 	*out = NULL;
 	if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
 		return M2M_E_NOMEM;
-	ctx->rng.fill = rand_openssl;
+	if ((err = crypto_be_new(&ctx->be)) != M2M_OK) {
+		free(ctx);
+		return err;
+	}
+	ctx->rng.fill = crypto_be_random;
+	ctx->rng.arg = ctx->be;
 	if (rng != NULL)
 		ctx->rng = *rng;
-	ctx->group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
-	ctx->bn = BN_CTX_secure_new();
-	ctx->cipher = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
-	ctx->cctx = EVP_CIPHER_CTX_new();
-	ctx->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	ctx->kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	if (ctx->group == NULL || ctx->bn == NULL || ctx->cipher == NULL ||
-	    ctx->cctx == NULL || ctx->hmac == NULL || ctx->kdf == NULL) {
-		proto_ctx_free(ctx);
-		return M2M_E_CRYPTO;
-	}
 	*out = ctx;
 	return M2M_OK;
 }
@@ -48,12 +33,7 @@ proto_ctx_free(struct proto_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
-	EC_GROUP_free(ctx->group);
-	BN_CTX_free(ctx->bn);
-	EVP_CIPHER_free(ctx->cipher);
-	EVP_CIPHER_CTX_free(ctx->cctx);
-	EVP_MAC_free(ctx->hmac);
-	EVP_KDF_free(ctx->kdf);
+	crypto_be_free(ctx->be);
 	free(ctx);
 }
 
@@ -63,14 +43,25 @@ proto_random(struct proto_ctx *ctx, uint8_t *buf, size_t len)
 	return ctx->rng.fill(ctx->rng.arg, buf, len) ? M2M_OK : M2M_E_CRYPTO;
 }
 
+/* Every byte is read whatever the others hold: the time does not depend on
+ * where the first difference is. */
 int
 proto_ct_equal(const void *a, const void *b, size_t len)
 {
-	return CRYPTO_memcmp(a, b, len) == 0;
+	const volatile uint8_t *x = a, *y = b;
+	uint8_t d = 0;
+
+	for (size_t i = 0; i < len; i++)
+		d |= (uint8_t)(x[i] ^ y[i]);
+	return d == 0;
 }
 
+/* Through a volatile pointer, so the stores are not dropped as dead. */
 void
 proto_wipe(void *p, size_t len)
 {
-	OPENSSL_cleanse(p, len);
+	volatile uint8_t *v = p;
+
+	for (size_t i = 0; i < len; i++)
+		v[i] = 0;
 }

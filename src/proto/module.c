@@ -135,7 +135,11 @@ seal_data(struct proto_ctx *ctx, struct proto_mod_cand *k, const struct proto_mo
 	struct sched_key k2;
 	enum m2m_err err;
 
-	err = proto_p256_ecdh(ctx, c->priv, PROTO_SCALAR_LEN, e_s, PROTO_POINT_FULL_LEN, dh2);
+	if (c->static_dh != NULL)
+		err = c->static_dh(c->static_dh_arg, e_s, dh2);
+	else
+		err = proto_p256_ecdh(ctx, c->priv, PROTO_SCALAR_LEN, e_s, PROTO_POINT_FULL_LEN,
+		    dh2);
 	if (err == M2M_OK)
 		err = proto_sched_k2(ctx, prk1, dh2, th3, k->prk2, &k2);
 	if (err == M2M_OK)

@@ -17,6 +17,12 @@ struct proto_mod_creds {
 	uint8_t key_id[PROTO_KEY_ID_LEN];
 	uint8_t pseudonym[PROTO_PSEUDONYM_MAX];	/* changes every session */
 	size_t pseudonym_len;
+	/* DH2 = m * E_s by the caller, for a static key the module cannot
+	 * read (a PKCS#11 token, a secure element): when set, priv is not
+	 * used. e_s is validated and uncompressed; out gets the x coordinate. */
+	enum m2m_err (*static_dh)(void *arg, const uint8_t e_s[PROTO_POINT_FULL_LEN],
+	    uint8_t out[PROTO_DH_LEN]);
+	void *static_dh_arg;
 };
 
 enum proto_mod_state {

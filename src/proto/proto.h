@@ -54,7 +54,8 @@ enum proto_type {
 #define PROTO_STATUS_OK		0
 #define PROTO_STATUS_KEY_ROTATED 1	/* the pending key proved itself and is now current */
 
-/* Randomness source. NULL in proto_ctx_new means OpenSSL's RAND_priv_bytes;
+/* Randomness source. NULL in proto_ctx_new means the crypto
+ * backend's (OpenSSL's RAND_priv_bytes, Mbed TLS's CTR_DRBG);
  * tests pass a deterministic one to reproduce known-answer vectors. */
 struct proto_rng {
 	int (*fill)(void *arg, uint8_t *buf, size_t len);	/* 1 on success */

@@ -5,14 +5,19 @@
 # tests/install/walkthrough: the sh blocks of doc/operations.md (sections 9
 # and 3.3) run as written, as root, on a DESTDIR install, a throwaway
 # cluster, token directory and user.
-TESTS += tests/install/destdir tests/install/demo tests/install/walkthrough
-EXTRA_DIST += tests/install/destdir tests/install/demo tests/install/walkthrough
+# tests/install/libm2m: the library, header, m2m.pc and vector installed; a
+# device program built with only pkg-config's flags (shared and static)
+# completes a session against the installed m2md.
+TESTS += tests/install/destdir tests/install/demo tests/install/walkthrough tests/install/libm2m
+EXTRA_DIST += tests/install/destdir tests/install/demo tests/install/walkthrough \
+	tests/install/libm2m
 
 # The installation directories, fully expanded, for the test to eval.
 .PHONY: m2m-install-paths
 m2m-install-paths:
 	@echo "prefix='$(prefix)' sbindir='$(sbindir)' bindir='$(bindir)'"
 	@echo "sysconfdir='$(sysconfdir)' pkgdatadir='$(pkgdatadir)' docdir='$(docdir)'"
+	@echo "libdir='$(libdir)' includedir='$(includedir)'"
 	@echo "mandir='$(mandir)' systemdsystemunitdir='$(systemdsystemunitdir)'"
 	@echo "sysusersdir='$(sysusersdir)' tmpfilesdir='$(tmpfilesdir)'"
 	@echo "bashcompletiondir='$(bashcompletiondir)'"

@@ -14,8 +14,11 @@ tests_server_test_server_SOURCES = tests/server/test_server.c tests/server/srvte
 	tests/server/srvtest.h tests/server/lockout.c tests/server/lockout.h \
 	tests/server/test_revoke.c tests/server/test_ops.c tests/server/test_pseudonym.c \
 	tests/server/test_forgery.c tests/server/test_keys.c tests/server/test_dbops.c \
-	tests/server/test_trouble.c tests/server/test_fixes.c
+	tests/server/test_trouble.c tests/server/test_fixes.c tests/server/test_libm2m.c
 tests_server_test_server_CFLAGS = $(TEST_CFLAGS)
+if HAVE_MBEDTLS
+tests_server_test_server_CFLAGS += -DHAVE_MBEDTLS_TESTS
+endif
 tests_server_test_server_LDADD = libtestclient.a libm2mdb.a libm2mproto.a libm2mcommon.a \
 	$(TEST_LIBS) $(LIBPQ_LIBS) $(OPENSSL_LIBS) -lpthread
 # They run m2md and m2mctl, which make check builds first (all).
