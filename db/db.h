@@ -204,7 +204,7 @@ struct db_report_info {
 	char identity[PROTO_IDENTITY_MAX + 1];
 	char received_at[40];
 	uint8_t session_id[PROTO_SESSION_ID_LEN];
-	int64_t seq;
+	uint64_t seq;
 	const uint8_t *payload;		/* valid during the callback */
 	size_t payload_len;
 };
@@ -302,7 +302,7 @@ struct db_handshake {
 struct db_data {
 	int64_t module_id;
 	uint8_t session_id[PROTO_SESSION_ID_LEN];
-	uint64_t seq;			/* <= INT64_MAX */
+	uint64_t seq;			/* any; stored as migration 029 says */
 	const uint8_t *acks;		/* n_acks * PROTO_INSTR_ID_LEN, big-endian ids */
 	size_t n_acks;			/* <= PROTO_ACKS_MAX */
 	const uint8_t *payload;		/* stored if not empty */

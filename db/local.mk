@@ -16,7 +16,8 @@ dist_migrations_DATA = db/migrations/001_core.sql db/migrations/002_reports.sql 
 	db/migrations/005_data_batch.sql \
 	db/migrations/006_handshake_fast.sql db/migrations/007_module_keys_full.sql \
 	db/migrations/008_pseudonym_length.sql db/migrations/009_pseudonym_current.sql \
-	db/migrations/010_requeue_unconfirmed.sql
+	db/migrations/010_requeue_unconfirmed.sql \
+	db/migrations/029_seq_unsigned.sql
 
 # m2mctl's database subcommands. Added to m2mctl_SOURCES from
 # tests/db/local.mk for now: automake wants m2mctl_SOURCES set (in

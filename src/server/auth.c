@@ -277,8 +277,10 @@ settle_entry(struct srv_auth *x, const uint8_t *welcome, size_t len)
 		return;
 	proto_srv_hs_settle(&e->hs, M2M_OK);
 	/* A WELCOME too long to keep (many instructions) is not resent: the
-	 * module starts over, and its unconfirmed instructions go again. */
-	ho_keep_welcome(&x->w->ho, e, welcome, len, x->tag);
+	 * module starts over, and its unconfirmed instructions go again. The
+	 * entry has nothing left to do: its slot is free at once. */
+	if (!ho_keep_welcome(&x->w->ho, e, welcome, len, x->tag))
+		ho_remove(&x->w->ho, e);
 }
 
 static void

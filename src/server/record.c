@@ -138,8 +138,9 @@ write_record(struct srv_rec *x, const uint8_t *pt, size_t len)
 
 		/* Checking the point decodes it: the stored uncompressed form
 		 * spares the square root at every later handshake. */
-		if (len != PROTO_POINT_LEN ||
-		    proto_p256_decompress(x->w->ctx, pt, len, full) != M2M_OK)
+		if (len != PROTO_POINT_LEN)
+			return M2M_E_PROTO_PAYLOAD;
+		if (proto_p256_decompress(x->w->ctx, pt, len, full) != M2M_OK)
 			return M2M_E_PROTO_POINT;
 		return db_write_rekey(x->w->db, x->se->module_id, pt, full, on_commit, x);
 	}

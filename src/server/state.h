@@ -34,17 +34,23 @@ const uint8_t *ho_welcome(const struct ho_entry *e);
 /* Bytes the table holds per entry it can hold (slab, ring, hash slots). */
 size_t ho_bytes_per_entry(const struct halfopen *h);
 
+/* Slots are numbered 1..cap (0: none). Live entries are chained in the
+ * order they were made, which is the order they expire in (all live the
+ * same time); a slot freed early goes back to the free chain at once. */
 struct halfopen {
-	struct ho_entry *ring;
+	struct ho_entry *ring;		/* ring[i - 1] is slot i */
+	uint32_t *prev, *next;		/* links, kept apart: ho_remove wipes the entry */
 	size_t cap;
-	uint64_t head, tail;		/* ring[head % cap] is the oldest */
+	uint32_t oldest, newest;	/* live chain */
+	uint32_t free;			/* free chain, through next */
 	struct srv_table table;		/* by token */
 	struct srv_table by_em;		/* by the X of E_m, to answer a HELLO again */
 };
 
 enum m2m_err ho_init(struct halfopen *h, size_t cap);
 void ho_free(struct halfopen *h);
-/* The next free slot, or NULL when full; ho_commit makes it findable. */
+/* A free slot, or NULL when every slot holds a live entry; ho_commit
+ * takes it and makes it findable. */
 struct ho_entry *ho_next(struct halfopen *h);
 enum m2m_err ho_commit(struct halfopen *h, struct ho_entry *e, uint32_t expires);
 struct ho_entry *ho_find(struct halfopen *h, const uint8_t token[PROTO_TOKEN_LEN]);

@@ -12,14 +12,16 @@ EXTRA_DIST += tests/server/setup-world tests/server/run-server-tests tests/serve
 tests_server_test_server_SOURCES = tests/server/test_server.c tests/server/srvtest.c \
 	tests/server/srvtest.h tests/server/lockout.c tests/server/lockout.h \
 	tests/server/test_revoke.c tests/server/test_ops.c tests/server/test_pseudonym.c \
-	tests/server/test_forgery.c tests/server/test_keys.c
+	tests/server/test_forgery.c tests/server/test_keys.c tests/server/test_claims.c
 tests_server_test_server_CFLAGS = $(TEST_CFLAGS)
 tests_server_test_server_LDADD = libtestclient.a libm2mdb.a libm2mproto.a libm2mcommon.a \
 	$(TEST_LIBS) $(LIBPQ_LIBS) $(OPENSSL_LIBS) -lpthread
 # They run m2md and m2mctl, which make check builds first (all).
 check_PROGRAMS += tests/server/test_memory
 TESTS += tests/server/test_memory
-tests_server_test_memory_SOURCES = tests/server/test_memory.c src/server/halfopen.c \
+tests_server_test_memory_SOURCES = tests/server/test_memory.c tests/server/test_halfopen.c \
+	tests/server/test_defaults.c \
+	src/server/halfopen.c \
 	src/server/sessions.c src/server/table.c src/server/conf.c
 tests_server_test_memory_CFLAGS = $(TEST_CFLAGS) $(INIH_CFLAGS)
 tests_server_test_memory_LDADD = libm2mdb.a libm2mhsm.a libm2mproto.a libm2mcommon.a \
