@@ -14,6 +14,7 @@ proto_aead_seal(struct proto_ctx *ctx, const uint8_t key[PROTO_KEY_LEN],
 	EVP_CIPHER_CTX *c = ctx->cctx;
 	int n, ok;
 
+	ctx->ops.aead_seal++;
 	ok = EVP_EncryptInit_ex2(c, ctx->cipher, key, iv, NULL) == 1 &&
 	    (aadlen == 0 || EVP_EncryptUpdate(c, NULL, &n, aad, (int)aadlen) == 1) &&
 	    (ptlen == 0 || EVP_EncryptUpdate(c, out, &n, pt, (int)ptlen) == 1) &&
@@ -31,6 +32,7 @@ proto_aead_open(struct proto_ctx *ctx, const uint8_t key[PROTO_KEY_LEN],
 	size_t len;
 	int n, ok;
 
+	ctx->ops.aead_open++;
 	if (ctlen < PROTO_TAG_LEN)
 		return M2M_E_PROTO_TRUNCATED;
 	len = ctlen - PROTO_TAG_LEN;

@@ -43,6 +43,12 @@ proto_ctx_new(struct proto_ctx **out, const struct proto_rng *rng)
 }
 
 void
+proto_ctx_ops(const struct proto_ctx *ctx, struct proto_ops *out)
+{
+	*out = ctx->ops;
+}
+
+void
 proto_ctx_free(struct proto_ctx *ctx)
 {
 	if (ctx == NULL)

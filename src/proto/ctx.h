@@ -17,6 +17,7 @@ struct proto_ctx {
 	EVP_CIPHER_CTX *cctx;		/* reused for every AEAD operation */
 	EVP_MAC *hmac;
 	EVP_KDF *kdf;
+	struct proto_ops ops;
 };
 
 #endif

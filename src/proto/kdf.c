@@ -38,6 +38,7 @@ proto_hkdf_extract(struct proto_ctx *ctx, const uint8_t *salt, size_t saltlen,
 	size_t outlen = 0;
 	int ok;
 
+	ctx->ops.hkdf_extract++;
 	if (saltlen == 0) {		/* RFC 5869: HashLen zero bytes */
 		salt = zeros;
 		saltlen = sizeof(zeros);
@@ -63,6 +64,7 @@ proto_hkdf_expand(struct proto_ctx *ctx, const uint8_t *prk, size_t prklen,
 	EVP_KDF_CTX *kctx;
 	int ok;
 
+	ctx->ops.hkdf_expand++;
 	if (outlen == 0 || outlen > 255 * PROTO_HASH_LEN || prklen < PROTO_HASH_LEN)
 		return M2M_E_INVALID_ARG;
 	if ((kctx = EVP_KDF_CTX_new(ctx->kdf)) == NULL)

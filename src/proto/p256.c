@@ -137,6 +137,7 @@ proto_p256_ecdh(struct proto_ctx *ctx, const uint8_t *priv, size_t privlen,
 	EC_POINT *p = EC_POINT_new(ctx->group), *r = EC_POINT_new(ctx->group);
 	enum m2m_err err = M2M_E_NOMEM;
 
+	ctx->ops.ecdh++;
 	if (k == NULL || x == NULL || p == NULL || r == NULL)
 		goto out;
 	if ((err = point_decode(ctx, peer, peerlen, p)) != M2M_OK)

@@ -65,6 +65,14 @@ struct proto_ctx;
 
 enum m2m_err proto_ctx_new(struct proto_ctx **out, const struct proto_rng *rng);
 void proto_ctx_free(struct proto_ctx *ctx);
+
+/* The primitive operations a context has run, counted so that tests can
+ * show that two code paths do the same work (doc/protocol.md, 13), which
+ * a timing measurement could only suggest. */
+struct proto_ops {
+	unsigned long ecdh, hkdf_extract, hkdf_expand, aead_seal, aead_open;
+};
+void proto_ctx_ops(const struct proto_ctx *ctx, struct proto_ops *out);
 enum m2m_err proto_random(struct proto_ctx *ctx, uint8_t *buf, size_t len);
 
 #include "src/proto/crypto.h"

@@ -135,22 +135,24 @@ proto_srv_auth_module(struct proto_srv_auth *a, const struct proto_module_rec *r
 	return M2M_OK;
 }
 
-/* C1 must carry exactly the identity of the record found by pseudonym. */
+/* C1 must carry exactly the identity of the record found by pseudonym.
+ * Whether it does is only noted (*same): the caller goes on to C2 either
+ * way, so that a wrong identity and a wrong key cost the same work. */
 static enum m2m_err
-open_identity(struct proto_ctx *ctx, struct proto_srv_auth *a, const struct sched_key *k1)
+open_identity(struct proto_ctx *ctx, struct proto_srv_auth *a, const struct sched_key *k1,
+    int *same)
 {
 	uint8_t id[PROTO_IDENTITY_MAX];
 	size_t len = a->msg.c1_len - PROTO_TAG_LEN;
 	enum m2m_err err;
-	int same;
 
 	err = proto_aead_open(ctx, k1->key, k1->iv, a->hs.th2, PROTO_HASH_LEN, a->msg.c1,
 	    a->msg.c1_len, id);
 	if (err != M2M_OK)
 		return err;
-	same = len == a->rec.identity_len && proto_ct_equal(id, a->rec.identity, len);
+	*same = len == a->rec.identity_len && proto_ct_equal(id, a->rec.identity, len);
 	proto_wipe(id, sizeof(id));
-	return same ? M2M_OK : M2M_E_PROTO_IDENTITY;
+	return M2M_OK;
 }
 
 /* C2 under K2 from DH2 = ECDH(e_s, M): proves possession of m. */
@@ -206,6 +208,7 @@ proto_srv_auth_dh1(struct proto_ctx *ctx, struct proto_srv_auth *a,
 	uint8_t dh3[PROTO_DH_LEN], prk1[PROTO_HASH_LEN], th3[PROTO_HASH_LEN];
 	struct sched_key k1;
 	enum m2m_err err;
+	int same_id = 0;
 
 	if (a->req != PROTO_REQ_ECDH)
 		return M2M_E_PROTO_STATE;
@@ -214,12 +217,15 @@ proto_srv_auth_dh1(struct proto_ctx *ctx, struct proto_srv_auth *a,
 	if (err == M2M_OK)
 		err = proto_sched_k1(ctx, a->hs.th2, dh1, dh3, prk1, &k1);
 	if (err == M2M_OK)
-		err = open_identity(ctx, a, &k1);
+		err = open_identity(ctx, a, &k1, &same_id);
 	if (err == M2M_OK)
 		err = proto_sha256(a->hs.th2, PROTO_HASH_LEN, a->msg.token, PROTO_TOKEN_LEN,
 		    a->msg.c1, a->msg.c1_len, th3);
 	if (err == M2M_OK)
 		err = open_data(ctx, a, prk1, th3);
+	/* Decided only now: a wrong identity has cost what a wrong key costs. */
+	if (!same_id && (err == M2M_OK || err == M2M_E_PROTO_MODULE_KEY))
+		err = M2M_E_PROTO_IDENTITY;
 	if (err == M2M_OK)
 		err = proto_sha256(th3, PROTO_HASH_LEN, a->msg.c2, a->msg.c2_len, NULL, 0,
 		    a->th4);

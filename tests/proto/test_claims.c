@@ -75,3 +75,81 @@ Test(claims, k3_seals_once_although_an_auth_may_be_processed_again)
 	cr_assert_eq(shs.state, PROTO_SRV_HS_DONE);
 	cr_assert_eq(proto_srv_auth_start(&c, &shs, auth, al), M2M_E_PROTO_STATE);
 }
+
+/* Runs one AUTH of the world's module through the server role against
+ * rec; returns what proto_srv_auth_dh1 decided and the primitive operations
+ * it ran (DH1 is computed outside the count, as the HSM would). */
+static enum m2m_err
+dh1_against(const struct proto_module_rec *rec, struct proto_ops *work)
+{
+	struct proto_mod_hs mhs;
+	struct proto_srv_hs shs;
+	static struct proto_srv_auth a;
+	uint8_t hello[PROTO_DATAGRAM_MAX], ch[PROTO_DATAGRAM_MAX], auth[PROTO_DATAGRAM_MAX];
+	uint8_t dh1[PROTO_DH_LEN];
+	size_t hl, cl, al;
+	struct proto_ops before, after;
+	enum m2m_err err;
+
+	cr_assert_eq(proto_mod_hello(ctx, &mhs, &w.creds, hello, sizeof(hello), &hl), M2M_OK);
+	cr_assert_eq(proto_srv_hello(ctx, &w.key, 1, 0, hello, hl, &shs, ch, sizeof(ch), &cl),
+	    M2M_OK);
+	cr_assert_eq(proto_mod_challenge(ctx, &mhs, &w.creds, ch, cl, (const uint8_t *)"d", 1,
+	    auth, sizeof(auth), &al), M2M_OK);
+	cr_assert_eq(proto_srv_auth_start(&a, &shs, auth, al), M2M_OK);
+	cr_assert_eq(proto_srv_auth_module(&a, rec), M2M_OK);
+	cr_assert_eq(proto_p256_ecdh(ctx, w.server_priv, PROTO_SCALAR_LEN, a.hs.e_m,
+	    PROTO_POINT_FULL_LEN, dh1), M2M_OK);
+	proto_ctx_ops(ctx, &before);
+	err = proto_srv_auth_dh1(ctx, &a, dh1);
+	proto_ctx_ops(ctx, &after);
+	work->ecdh = after.ecdh - before.ecdh;
+	work->hkdf_extract = after.hkdf_extract - before.hkdf_extract;
+	work->hkdf_expand = after.hkdf_expand - before.hkdf_expand;
+	work->aead_seal = after.aead_seal - before.aead_seal;
+	work->aead_open = after.aead_open - before.aead_open;
+	proto_srv_auth_wipe(&a);
+	proto_mod_hs_wipe(&mhs);
+	return err;
+}
+
+static void
+same_work(const struct proto_ops *x, const struct proto_ops *y, const char *what)
+{
+	cr_expect_eq(x->ecdh, y->ecdh, "%s: ECDH %lu and %lu", what, x->ecdh, y->ecdh);
+	cr_expect_eq(x->hkdf_extract, y->hkdf_extract, "%s: HKDF-Extract", what);
+	cr_expect_eq(x->hkdf_expand, y->hkdf_expand, "%s: HKDF-Expand", what);
+	cr_expect_eq(x->aead_seal, y->aead_seal, "%s: AEAD seal", what);
+	cr_expect_eq(x->aead_open, y->aead_open, "%s: AEAD open %lu and %lu", what,
+	    x->aead_open, y->aead_open);
+}
+
+/* 13: from a sender without the module's m, an AUTH whose identity is not
+ * the record's and one whose identity is run the same primitive
+ * operations (C1, then C2 with every key the record has) before the server
+ * role says which: the work does not tell whether a guessed identity was
+ * right. With a pending key on the record, both try it. */
+Test(claims, wrong_identity_and_wrong_key_do_the_same_work)
+{
+	struct proto_module_rec wrong_id, wrong_key = w.rec;
+	struct proto_ops id_work, key_work;
+	uint8_t priv[PROTO_SCALAR_LEN];
+
+	/* The sender has the pseudonym of a module whose m it lacks, and
+	 * guesses the identity: right (the key then fails) or wrong. */
+	cr_assert_eq(proto_p256_keygen(ctx, priv, wrong_key.key), M2M_OK);
+	wrong_id = wrong_key;
+	wrong_id.identity[0] ^= 1;
+	for (int pending = 0; pending < 2; pending++) {
+		if (pending) {
+			wrong_id.has_pending = wrong_key.has_pending = 1;
+			cr_assert_eq(proto_p256_keygen(ctx, priv, wrong_id.pending_key), M2M_OK);
+			memcpy(wrong_key.pending_key, wrong_id.pending_key, PROTO_POINT_LEN);
+		}
+		cr_assert_eq(dh1_against(&wrong_id, &id_work), M2M_E_PROTO_IDENTITY);
+		cr_assert_eq(dh1_against(&wrong_key, &key_work), M2M_E_PROTO_MODULE_KEY);
+		same_work(&id_work, &key_work, pending ? "with a pending key" : "no pending key");
+		cr_expect_eq(key_work.ecdh, 2u + (unsigned)pending, "DH3, DH2 (and DH2')");
+	}
+	proto_wipe(priv, sizeof(priv));
+}
