@@ -216,6 +216,8 @@ reserve_session(struct srv_auth *x)
 	do {
 		err = proto_random(w->ctx, x->sess->s.id + 2, PROTO_SESSION_ID_LEN - 2);
 	} while (err == M2M_OK && sess_find(&w->sess, x->sess->s.id) != NULL);
+	if (err == M2M_OK)
+		err = proto_random(w->ctx, x->sess->report_id, sizeof(x->sess->report_id));
 	return err;
 }
 
@@ -258,7 +260,7 @@ on_dh1(void *arg, enum m2m_err err, const uint8_t *secret, const char *detail)
 	h.new_pseudonym = x->a.next_pseudonym;
 	h.new_len = PROTO_PSEUDONYM_LEN;
 	h.promote_key = x->a.used_pending_key ? x->a.rec.pending_key : NULL;
-	memcpy(h.session_id, x->sess->s.id, PROTO_SESSION_ID_LEN);
+	memcpy(h.session_id, x->sess->report_id, PROTO_SESSION_ID_LEN);
 	h.data = x->a.data;
 	h.data_len = x->a.data_len;
 	h.instr_bytes = welcome_budget(x->a.pkt_len, h.new_len);

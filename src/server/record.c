@@ -148,7 +148,7 @@ write_record(struct srv_rec *x, const uint8_t *pt, size_t len)
 		return err;
 	memset(&dd, 0, sizeof(dd));
 	dd.module_id = x->se->module_id;
-	memcpy(dd.session_id, x->se->s.id, PROTO_SESSION_ID_LEN);
+	memcpy(dd.session_id, x->se->report_id, PROTO_SESSION_ID_LEN);
 	dd.seq = x->seq;
 	dd.acks = d.acks;
 	dd.n_acks = d.n_acks;

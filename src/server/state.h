@@ -73,6 +73,10 @@ struct sess_path {
 struct sess_entry {
 	struct proto_session s;		/* s.id is the key */
 	int64_t module_id;
+	/* What reports.session_id holds for this session: drawn at random,
+	 * never on the wire, so that a database dump and recorded traffic
+	 * cannot be joined on the session id. */
+	uint8_t report_id[PROTO_SESSION_ID_LEN];
 	uint32_t last_active;		/* monotonic seconds */
 	uint16_t inflight;		/* writes awaiting commit: not swept meanwhile */
 	uint8_t in_use;

@@ -217,3 +217,34 @@ Test(claims, half_open_slot_is_free_when_its_handshake_ends)
 	cli_close(&c);
 	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
 }
+
+/* ---- privacy ---- */
+
+/* doc/security.md (a leaked database dump): reports.session_id is not the
+ * session id that travels in clear, so a dump and recorded traffic cannot
+ * be joined on it; it still names the session: the same for the reports of
+ * one session, another for the next session. */
+Test(claims, reports_do_not_store_the_wire_session_id)
+{
+	struct cli c;
+	uint64_t seq;
+	char wire[2][2 * PROTO_SESSION_ID_LEN + 1];
+	const char *stored;
+
+	fresh(&c, "cl-sid", st_port());
+	for (int k = 0; k < 2; k++) {
+		cr_assert_eq(cli_handshake(&c, (const uint8_t *)"0", 1), M2M_OK);
+		cr_assert_eq(cli_data(&c, (const uint8_t *)"a", 1, &seq), M2M_OK);
+		for (size_t i = 0; i < PROTO_SESSION_ID_LEN; i++)
+			snprintf(wire[k] + 2 * i, 3, "%02x", c.s.id[i]);
+	}
+	stored = rows(&c, "encode(r.session_id, 'hex')");
+	cr_log_info("wire %s %s, stored %s", wire[0], wire[1], stored);
+	cr_assert_null(strstr(stored, wire[0]), "the first session's wire id is not stored");
+	cr_assert_null(strstr(stored, wire[1]), "nor the second's");
+	cr_assert_eq(strlen(stored), 4 * 16 + 3);
+	cr_assert_eq(strncmp(stored, stored + 17, 16), 0, "one id for the reports of a session");
+	cr_assert_neq(strncmp(stored, stored + 34, 16), 0, "another for the next session");
+	cr_assert_eq(strncmp(stored + 34, stored + 51, 16), 0);
+	cli_close(&c);
+}
