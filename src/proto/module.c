@@ -98,28 +98,31 @@ proto_mod_retry(struct proto_ctx *ctx, struct proto_mod_hs *hs,
 	return write_hello(hs, c, cookie, out, cap, outlen);
 }
 
-/* C1: the identity under K1, bound to TH2. Returns PRK1 and TH3. */
+/* C1: the padded identity under K1, bound to TH2. Returns PRK1 and TH3. */
 static enum m2m_err
 seal_identity(struct proto_ctx *ctx, struct proto_mod_hs *hs, const struct proto_mod_creds *c,
     const struct proto_challenge *ch, const uint8_t e_s[PROTO_POINT_FULL_LEN],
     const uint8_t th2[PROTO_HASH_LEN], uint8_t *c1, uint8_t prk1[PROTO_HASH_LEN],
     uint8_t th3[PROTO_HASH_LEN])
 {
-	uint8_t dh3[PROTO_DH_LEN];
+	uint8_t dh3[PROTO_DH_LEN], pt[PROTO_IDENTITY_PT_MAX];
+	size_t n = proto_identity_pad(c->identity, c->identity_len, pt);
 	struct sched_key k1;
 	enum m2m_err err;
 
+	if (n == 0)
+		return M2M_E_PROTO_FIELD_LEN;
 	err = proto_p256_ecdh(ctx, hs->e_m_priv, PROTO_SCALAR_LEN, e_s, PROTO_POINT_FULL_LEN,
 	    dh3);
 	if (err == M2M_OK)
 		err = proto_sched_k1(ctx, th2, hs->dh1, dh3, prk1, &k1);
 	if (err == M2M_OK)
-		err = proto_aead_seal(ctx, k1.key, k1.iv, th2, PROTO_HASH_LEN, c->identity,
-		    c->identity_len, c1);
+		err = proto_aead_seal(ctx, k1.key, k1.iv, th2, PROTO_HASH_LEN, pt, n, c1);
 	if (err == M2M_OK)
 		err = proto_sha256(th2, PROTO_HASH_LEN, ch->token, PROTO_TOKEN_LEN, c1,
-		    c->identity_len + PROTO_TAG_LEN, th3);
+		    n + PROTO_TAG_LEN, th3);
 	proto_wipe(dh3, sizeof(dh3));
+	proto_wipe(pt, sizeof(pt));
 	proto_wipe(&k1, sizeof(k1));
 	return err;
 }
@@ -190,7 +193,7 @@ seal_auth(struct proto_ctx *ctx, struct proto_mod_hs *hs, const struct proto_mod
 	out[0] = PROTO_VERSION;
 	out[1] = PROTO_AUTH;
 	memcpy(out + PROTO_HDR_LEN, ch->token, PROTO_TOKEN_LEN);
-	out[PROTO_HDR_LEN + PROTO_TOKEN_LEN] = (uint8_t)(c->identity_len + PROTO_TAG_LEN);
+	out[PROTO_HDR_LEN + PROTO_TOKEN_LEN] = (uint8_t)(c2_off - c1_off);
 	err = seal_identity(ctx, hs, c, ch, e_s, k->th2, out + c1_off, prk1, th3);
 	if (err == M2M_OK)
 		err = seal_data(ctx, k, c, e_s, prk1, th3, data, data_len, out + c2_off);

@@ -42,6 +42,10 @@ enum proto_type {
 #define PROTO_PSEUDONYM_MAX	32
 #define PROTO_PSEUDONYM_LEN	16	/* what the server issues */
 #define PROTO_IDENTITY_MAX	64
+/* C1 carries the identity padded: its length byte, the identity, zeros up
+ * to 16, 32 or 64 bytes, so that an AUTH's length tells only which of
+ * three ranges the identity's length is in (doc/protocol.md, 4.4). */
+#define PROTO_IDENTITY_PT_MAX	(1 + PROTO_IDENTITY_MAX)
 #define PROTO_INSTR_ID_LEN	8
 #define PROTO_DATAGRAM_MAX	1200	/* fits the IPv6 minimum MTU with headers */
 #define PROTO_RECORD_HDR_LEN	(PROTO_HDR_LEN + PROTO_SESSION_ID_LEN + PROTO_SEQ_LEN)

@@ -135,24 +135,30 @@ proto_srv_auth_module(struct proto_srv_auth *a, const struct proto_module_rec *r
 	return M2M_OK;
 }
 
-/* C1 must carry exactly the identity of the record found by pseudonym.
- * Whether it does is only noted (*same): the caller goes on to C2 either
- * way, so that a wrong identity and a wrong key cost the same work. */
+/* C1 must carry exactly the identity of the record found by pseudonym,
+ * padded as the module pads it: the whole plaintext is compared with the
+ * record's padded identity, so a wrong length, a wrong identity and wrong
+ * padding are one outcome. Whether it matches is only noted (*same): the
+ * caller goes on to C2 either way, so that a wrong identity and a wrong
+ * key cost the same work. */
 static enum m2m_err
 open_identity(struct proto_ctx *ctx, struct proto_srv_auth *a, const struct sched_key *k1,
     int *same)
 {
-	uint8_t id[PROTO_IDENTITY_MAX];
+	uint8_t pt[PROTO_IDENTITY_PT_MAX], want[PROTO_IDENTITY_PT_MAX];
 	size_t len = a->msg.c1_len - PROTO_TAG_LEN;
+	size_t n = proto_identity_pad(a->rec.identity, a->rec.identity_len, want);
 	enum m2m_err err;
 
+	if (len > sizeof(pt))
+		return M2M_E_PROTO_FIELD_LEN;
 	err = proto_aead_open(ctx, k1->key, k1->iv, a->hs.th2, PROTO_HASH_LEN, a->msg.c1,
-	    a->msg.c1_len, id);
-	if (err != M2M_OK)
-		return err;
-	*same = len == a->rec.identity_len && proto_ct_equal(id, a->rec.identity, len);
-	proto_wipe(id, sizeof(id));
-	return M2M_OK;
+	    a->msg.c1_len, pt);
+	if (err == M2M_OK)
+		*same = n != 0 && len == n && proto_ct_equal(pt, want, n);
+	proto_wipe(pt, sizeof(pt));
+	proto_wipe(want, sizeof(want));
+	return err;
 }
 
 /* C2 under K2 from DH2 = ECDH(e_s, M): proves possession of m. */

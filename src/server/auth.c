@@ -224,7 +224,7 @@ reserve_session(struct srv_auth *x)
 /* Instruction bytes (10 + body each) the WELCOME may carry: no more than
  * keeps it as short as the AUTH that elicits it (doc/protocol.md, 3). The
  * WELCOME without instructions, 29 bytes and the pseudonym (45), is
- * shorter than any AUTH (52 bytes or more). What does not fit stays
+ * shorter than any AUTH (68 bytes or more). What does not fit stays
  * queued and comes with the DATA_ACKs of the session. */
 static unsigned
 welcome_budget(size_t auth_len, size_t pseudonym_len)

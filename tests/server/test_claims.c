@@ -248,3 +248,46 @@ Test(claims, reports_do_not_store_the_wire_session_id)
 	cr_assert_eq(strncmp(stored + 34, stored + 51, 16), 0);
 	cli_close(&c);
 }
+
+/* doc/protocol.md 12.1: whoever drops every WELCOME freezes the module's
+ * pseudonym: each retry presents the same one (linkable), which the
+ * server still takes as the previous one without rotating again, and the
+ * first WELCOME that gets through carries the pseudonym the first commit
+ * made current. Frozen, never locked out. */
+Test(claims, dropped_welcomes_freeze_the_pseudonym_without_locking_out)
+{
+	struct cli c;
+	uint8_t auth[PROTO_DATAGRAM_MAX], in[PROTO_DATAGRAM_MAX], first[PROTO_PSEUDONYM_MAX];
+	uint8_t type;
+	size_t n, m, first_len;
+	char hex[2 * PROTO_PSEUDONYM_MAX + 1], cur[2][2 * PROTO_PSEUDONYM_MAX + 1];
+	const char *p[1];
+
+	fresh(&c, "cl-frozen", st_port());
+	memcpy(first, c.cr.pseudonym, c.cr.pseudonym_len);
+	first_len = c.cr.pseudonym_len;
+	for (int k = 0; k < 3; k++) {
+		cr_assert_eq(cli_hello(&c, (const uint8_t *)"0", 1, auth, &n), M2M_OK);
+		cr_assert_eq(cli_send(&c, auth, n), M2M_OK);
+		/* The WELCOME comes, and is "dropped": the module never opens it. */
+		cr_assert_eq(cli_recv(&c, in, sizeof(in), &m), M2M_OK);
+		cr_assert_eq(proto_peek(in, m, &type), M2M_OK);
+		cr_assert_eq(type, PROTO_WELCOME);
+		cr_assert_eq(c.cr.pseudonym_len, first_len);
+		cr_assert_arr_eq(c.cr.pseudonym, first, first_len, "the same pseudonym every time");
+		for (size_t i = 0; i < first_len; i++)
+			snprintf(hex + 2 * i, 3, "%02x", first[i]);
+		p[0] = hex;
+		snprintf(cur[k > 0], sizeof(cur[0]), "%s", st_sql("SELECT encode(pseudonym, 'hex')"
+		    " FROM modules WHERE previous_pseudonym = decode($1, 'hex')", 1, p));
+		cr_assert_neq(cur[k > 0][0], '\0', "the presented one is the previous one");
+		if (k > 0)
+			cr_assert_str_eq(cur[1], cur[0], "no second rotation");
+	}
+	cr_assert_eq(cli_hello(&c, (const uint8_t *)"0", 1, auth, &n), M2M_OK);
+	cr_assert_eq(cli_auth(&c, auth, n), M2M_OK, "a WELCOME let through completes");
+	for (size_t i = 0; i < c.cr.pseudonym_len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", c.cr.pseudonym[i]);
+	cr_assert_str_eq(hex, cur[0], "with the pseudonym the first commit made current");
+	cli_close(&c);
+}
