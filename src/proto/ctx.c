@@ -27,6 +27,12 @@ proto_ctx_new(struct proto_ctx **out, const struct proto_rng *rng)
 	ctx->rng.fill = rand_openssl;
 	if (rng != NULL)
 		ctx->rng = *rng;
+	/* Not from ctx->rng: a deterministic one would repeat it after a
+	 * restart, and known-answer streams stay as they were. */
+	if (!rand_openssl(NULL, ctx->instance, sizeof(ctx->instance))) {
+		free(ctx);
+		return M2M_E_CRYPTO;
+	}
 	ctx->group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
 	ctx->bn = BN_CTX_secure_new();
 	ctx->cipher = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);

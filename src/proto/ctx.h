@@ -18,6 +18,9 @@ struct proto_ctx {
 	EVP_MAC *hmac;
 	EVP_KDF *kdf;
 	struct proto_ops ops;
+	/* Drawn at creation: module handshake state made under another
+	 * context (before a restart, say) is refused (module.c). */
+	uint8_t instance[PROTO_INSTANCE_LEN];
 };
 
 #endif

@@ -2,9 +2,19 @@
  * check of the WELCOME that authenticates the server. */
 #include "config.h"
 
+#include "src/proto/ctx.h"
 #include "src/proto/schedule.h"
 
 #include <string.h>
+
+/* The state is where the role made it, under this context: not a copy,
+ * not restored after a restart (module.h). Compared plainly: neither the
+ * address nor the instance is secret. */
+static int
+hs_live(const struct proto_ctx *ctx, const struct proto_mod_hs *hs)
+{
+	return hs->self == hs && memcmp(hs->instance, ctx->instance, PROTO_INSTANCE_LEN) == 0;
+}
 
 static enum m2m_err
 write_hello(struct proto_mod_hs *hs, const struct proto_mod_creds *c, const uint8_t *cookie,
@@ -37,6 +47,8 @@ proto_mod_prepare(struct proto_ctx *ctx, const uint8_t server_pub[PROTO_POINT_LE
 	enum m2m_err err;
 
 	memset(p, 0, sizeof(*p));
+	p->self = p;
+	memcpy(p->instance, ctx->instance, PROTO_INSTANCE_LEN);
 	memcpy(p->server_pub, server_pub, PROTO_POINT_LEN);
 	if ((err = proto_p256_keygen(ctx, p->e_m_priv, p->e_m)) != M2M_OK)
 		return err;
@@ -53,10 +65,14 @@ proto_mod_hello_prepared(struct proto_mod_hs *hs, const struct proto_mod_creds *
 {
 	enum m2m_err err;
 
+	if (p->self != p)
+		return M2M_E_PROTO_STALE;
 	/* S is public: a plain comparison. */
 	if (memcmp(p->server_pub, c->server_pub, PROTO_POINT_LEN) != 0)
 		return M2M_E_INVALID_ARG;
 	memset(hs, 0, sizeof(*hs));
+	hs->self = hs;
+	memcpy(hs->instance, p->instance, PROTO_INSTANCE_LEN);
 	memcpy(hs->e_m_priv, p->e_m_priv, PROTO_SCALAR_LEN);
 	memcpy(hs->e_m, p->e_m, PROTO_POINT_LEN);
 	memcpy(hs->dh1, p->dh1, PROTO_DH_LEN);
@@ -90,9 +106,10 @@ proto_mod_retry(struct proto_ctx *ctx, struct proto_mod_hs *hs,
 	const uint8_t *cookie;
 	enum m2m_err err;
 
-	(void)ctx;
 	if (hs->state != PROTO_MOD_HELLO_SENT && hs->state != PROTO_MOD_AUTH_SENT)
 		return M2M_E_PROTO_STATE;
+	if (!hs_live(ctx, hs))
+		return M2M_E_PROTO_STALE;
 	if ((err = proto_retry_decode(pkt, len, &cookie)) != M2M_OK)
 		return err;
 	return write_hello(hs, c, cookie, out, cap, outlen);
@@ -215,6 +232,8 @@ proto_mod_challenge(struct proto_ctx *ctx, struct proto_mod_hs *hs,
 
 	if (hs->state != PROTO_MOD_HELLO_SENT && hs->state != PROTO_MOD_AUTH_SENT)
 		return M2M_E_PROTO_STATE;
+	if (!hs_live(ctx, hs))
+		return M2M_E_PROTO_STALE;
 	if ((err = proto_challenge_decode(pkt, len, &ch)) != M2M_OK)
 		return err;
 	if ((err = proto_sha256(hs->hello, hs->hello_len, pkt, len, NULL, 0, k.th2)) != M2M_OK)
@@ -269,6 +288,8 @@ proto_mod_welcome(struct proto_ctx *ctx, struct proto_mod_hs *hs, const uint8_t 
 
 	if (hs->state != PROTO_MOD_AUTH_SENT)
 		return M2M_E_PROTO_STATE;
+	if (!hs_live(ctx, hs))
+		return M2M_E_PROTO_STALE;
 	if ((err = proto_welcome_decode(pkt, len, &m)) != M2M_OK)
 		return err;
 	/* An AEAD open per candidate: cheap next to the ECDH of a CHALLENGE. */

@@ -64,6 +64,9 @@ struct proto_rng {
 	void *arg;
 };
 
+/* Bytes that tell contexts apart (struct proto_mod_hs, module.h). */
+#define PROTO_INSTANCE_LEN	8
+
 /* Per-thread crypto context: curve, big-number scratch, cipher contexts. */
 struct proto_ctx;
 

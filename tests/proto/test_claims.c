@@ -1,6 +1,8 @@
 /* Claims of doc/protocol.md about the roles, checked on the roles in
  * memory: K3 seals once per entry although the same AUTH may be processed
- * more than once (8.1). */
+ * more than once (8.1); a wrong identity costs what a wrong key costs (13);
+ * the module's handshake state and prepared e_m cannot be copied or
+ * restored (10.1). */
 #include "config.h"
 
 #include <string.h>
@@ -152,4 +154,132 @@ Test(claims, wrong_identity_and_wrong_key_do_the_same_work)
 		cr_expect_eq(key_work.ecdh, 2u + (unsigned)pending, "DH3, DH2 (and DH2')");
 	}
 	proto_wipe(priv, sizeof(priv));
+}
+
+/* A HELLO and the CHALLENGE m2md sends for it. */
+static void
+hello_and_challenge(struct proto_ctx *mctx, struct proto_mod_hs *mhs, struct proto_srv_hs *shs,
+    uint8_t *ch, size_t *cl)
+{
+	uint8_t hello[PROTO_DATAGRAM_MAX];
+	size_t hl;
+
+	cr_assert_eq(proto_mod_hello(mctx, mhs, &w.creds, hello, sizeof(hello), &hl), M2M_OK);
+	cr_assert_eq(proto_srv_hello(ctx, &w.key, 1, 0, hello, hl, shs, ch, PROTO_DATAGRAM_MAX,
+	    cl), M2M_OK);
+}
+
+/* 10.1: a copy of the handshake state, which could seal other first data
+ * under the same K2 and IV2, is refused, and so is state restored into a
+ * restarted module (a new context), even at the same address. The state
+ * itself goes on. */
+Test(claims, handshake_state_cannot_be_copied_or_restored)
+{
+	static struct proto_mod_hs mhs, copy, saved;
+	struct proto_srv_hs shs;
+	struct proto_ctx *rebooted;
+	uint8_t ch[PROTO_DATAGRAM_MAX], auth[PROTO_DATAGRAM_MAX];
+	size_t cl, al;
+
+	hello_and_challenge(ctx, &mhs, &shs, ch, &cl);
+	copy = mhs;
+	cr_assert_eq(proto_mod_challenge(ctx, &copy, &w.creds, ch, cl, (const uint8_t *)"b", 1,
+	    auth, sizeof(auth), &al), M2M_E_PROTO_STALE, "a copy seals nothing");
+	saved = mhs;
+	/* The power cut: a new context; the saved bytes put back in place. */
+	cr_assert_eq(proto_ctx_new(&rebooted, NULL), M2M_OK);
+	mhs = saved;
+	cr_assert_eq(proto_mod_challenge(rebooted, &mhs, &w.creds, ch, cl, (const uint8_t *)"b", 1,
+	    auth, sizeof(auth), &al), M2M_E_PROTO_STALE, "restored after a restart: refused");
+	cr_assert_eq(proto_mod_retry(rebooted, &mhs, &w.creds, ch, cl, auth, sizeof(auth), &al),
+	    M2M_E_PROTO_STALE);
+	proto_ctx_free(rebooted);
+	cr_assert_eq(proto_mod_challenge(ctx, &mhs, &w.creds, ch, cl, (const uint8_t *)"a", 1,
+	    auth, sizeof(auth), &al), M2M_OK, "the state where it was made works");
+	proto_mod_hs_wipe(&mhs);
+	proto_wipe(&copy, sizeof(copy));
+	proto_wipe(&saved, sizeof(saved));
+}
+
+/* 10.1: a prepared e_m starts one handshake: it is wiped when taken, and a
+ * copy of it made before is refused. */
+Test(claims, prepared_e_m_is_single_use)
+{
+	static struct proto_mod_prep p, copy;
+	struct proto_mod_hs mhs;
+	uint8_t hello[PROTO_DATAGRAM_MAX];
+	size_t hl;
+	static const uint8_t zero[sizeof(p.e_m_priv)];
+
+	cr_assert_eq(proto_mod_prepare(ctx, w.creds.server_pub, &p), M2M_OK);
+	copy = p;
+	cr_assert_eq(proto_mod_hello_prepared(&mhs, &w.creds, &copy, hello, sizeof(hello), &hl),
+	    M2M_E_PROTO_STALE, "a copy is refused");
+	cr_assert_eq(proto_mod_hello_prepared(&mhs, &w.creds, &p, hello, sizeof(hello), &hl), M2M_OK);
+	cr_assert_arr_eq(p.e_m_priv, zero, sizeof(zero), "wiped once taken");
+	cr_assert_neq(proto_mod_hello_prepared(&mhs, &w.creds, &p, hello, sizeof(hello), &hl), M2M_OK,
+	    "and refused again");
+	proto_mod_hs_wipe(&mhs);
+	proto_wipe(&copy, sizeof(copy));
+}
+
+/* doc/security.md (forward secrecy): once the HSM step has run, the
+ * request holds no e_s, and once the handshake is done neither does its
+ * entry; the module's side is checked by forgery::forged_challenge_first_then_real_completes.
+ * Without e_s and e_m, DH3 cannot be recomputed: a later s (or use of the
+ * HSM) does not open a recorded handshake of the server's. */
+Test(claims, server_ephemeral_is_wiped_after_use)
+{
+	struct proto_mod_hs mhs;
+	struct proto_srv_hs shs;
+	static struct proto_srv_auth a;
+	static const uint8_t zero[PROTO_SCALAR_LEN];
+	uint8_t ch[PROTO_DATAGRAM_MAX], auth[PROTO_DATAGRAM_MAX];
+	size_t cl, al;
+
+	hello_and_challenge(ctx, &mhs, &shs, ch, &cl);
+	cr_assert_eq(proto_mod_challenge(ctx, &mhs, &w.creds, ch, cl, NULL, 0, auth, sizeof(auth),
+	    &al), M2M_OK);
+	to_commit(&a, &shs, auth, al);
+	cr_assert_arr_eq(a.hs.e_s_priv, zero, sizeof(zero), "the request's e_s is wiped");
+	cr_assert_eq(proto_srv_hs_settle(&shs, M2M_OK), 0);
+	cr_assert_arr_eq(shs.e_s_priv, zero, sizeof(zero), "the entry's too");
+	proto_srv_auth_wipe(&a);
+	proto_mod_hs_wipe(&mhs);
+}
+
+/* doc/security.md, doc/protocol.md 10.1: E_s is not authenticated. A
+ * forger answers a HELLO with a CHALLENGE of its own (made without s: any
+ * server role can) and keeps e_s; the AUTH the module sends it opens
+ * later for whoever gets s, or only the use of the HSM for one ECDH with
+ * E_m: C1 opens (the identity check runs) and C2 gives the first data.
+ * The identity and the first data are forward secret against passive
+ * attackers only; this test fails if that changes, and the documents
+ * must change with it. */
+Test(claims, forged_challenge_auth_opens_once_the_server_key_is_used)
+{
+	struct proto_mod_hs mhs;
+	struct proto_srv_hs forger;
+	static struct proto_srv_auth a;
+	struct proto_srv_key pub_only = w.key;
+	uint8_t hello[PROTO_DATAGRAM_MAX], ch[PROTO_DATAGRAM_MAX], auth[PROTO_DATAGRAM_MAX];
+	uint8_t dh1[PROTO_DH_LEN];
+	size_t hl, cl, al;
+
+	cr_assert_eq(proto_mod_hello(ctx, &mhs, &w.creds, hello, sizeof(hello), &hl), M2M_OK);
+	/* The forger's CHALLENGE: from the public key alone. */
+	cr_assert_eq(proto_srv_hello(ctx, &pub_only, 1, 0x7777, hello, hl, &forger, ch, sizeof(ch),
+	    &cl), M2M_OK);
+	cr_assert_eq(proto_mod_challenge(ctx, &mhs, &w.creds, ch, cl, (const uint8_t *)"secret", 6,
+	    auth, sizeof(auth), &al), M2M_OK);
+	/* Later: one ECDH with s on the recorded E_m, and the public M. */
+	cr_assert_eq(proto_srv_auth_start(&a, &forger, auth, al), M2M_OK);
+	cr_assert_eq(proto_srv_auth_module(&a, &w.rec), M2M_OK);
+	cr_assert_eq(proto_p256_ecdh(ctx, w.server_priv, PROTO_SCALAR_LEN, a.hs.e_m,
+	    PROTO_POINT_FULL_LEN, dh1), M2M_OK);
+	cr_assert_eq(proto_srv_auth_dh1(ctx, &a, dh1), M2M_OK, "C1 and C2 open");
+	cr_assert_eq(a.data_len, 6);
+	cr_assert_arr_eq(a.data, "secret", 6, "the first data is read");
+	proto_srv_auth_wipe(&a);
+	proto_mod_hs_wipe(&mhs);
 }
