@@ -310,7 +310,8 @@ on_commit(void *arg, enum m2m_err err, const struct db_write_result *r)
 	}
 	srv_count(&w->m, SRV_C_db_commits, 1);
 	se->module_id = x->module_id;
-	se->last_active = worker_now_s();
+	se->last_active = se->started = worker_now_s();
+	se->records = 0;
 	settle_entry(x, out, n);
 	worker_send(w, x->fd, (const struct sockaddr *)&x->from, x->fromlen, out, n);
 	srv_count(&w->m, SRV_C_handshakes_completed, 1);

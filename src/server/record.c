@@ -247,6 +247,25 @@ answer_again(struct worker *w, struct sess_entry *se, const struct srv_pkt *p,
 	send_ack(w, se, p->fd, &p->from, p->fromlen, PROTO_DATA_ACK, &ack);
 }
 
+/* Sessions are bounded (session_max_age, session_max_records), so that
+ * forward secrecy and the use of one key are too: the first record past a
+ * bound ends the session, unopened and unanswered. The module then runs a
+ * new handshake and sends the record's data again there (doc/protocol.md,
+ * 10.4); nothing past the bound is stored. */
+static int
+past_bounds(struct worker *w, struct sess_entry *se)
+{
+	const struct srv_config *c = w->srv->cfg;
+
+	if (se->records < c->session_max_records &&
+	    worker_now_s() - se->started < c->session_max_age_s)
+		return 0;
+	if (!se->closed)
+		sess_close(&w->sess, se);
+	srv_count_drop(&w->m, M2M_E_SRV_SESSION_LIMIT);
+	return 1;
+}
+
 void
 srv_on_record(struct worker *w, const struct srv_pkt *p)
 {
@@ -263,6 +282,8 @@ srv_on_record(struct worker *w, const struct srv_pkt *p)
 		srv_count_drop(&w->m, M2M_E_SRV_BUSY);
 		return;
 	}
+	if (past_bounds(w, se))
+		return;
 	err = proto_session_open(w->ctx, &se->s, &r, p->buf, pt, sizeof(pt), &len);
 	if (err == M2M_E_PROTO_REPLAY && r.type == PROTO_DATA) {
 		answer_again(w, se, p, &r);
@@ -281,6 +302,7 @@ srv_on_record(struct worker *w, const struct srv_pkt *p)
 	*x = (struct srv_rec){ .w = w, .se = se, .from = p->from, .fromlen = p->fromlen,
 	    .fd = p->fd, .type = r.type, .seq = r.seq, .t0 = worker_now_ns() };
 	se->last_active = worker_now_s();
+	se->records++;
 	se->inflight++;
 	w->inflight++;
 	if ((err = write_record(x, pt, len)) != M2M_OK) {

@@ -78,6 +78,8 @@ struct sess_entry {
 	 * cannot be joined on the session id. */
 	uint8_t report_id[PROTO_SESSION_ID_LEN];
 	uint32_t last_active;		/* monotonic seconds */
+	uint32_t started;		/* monotonic seconds, at the WELCOME */
+	uint32_t records;		/* records opened (session_max_records) */
 	uint16_t inflight;		/* writes awaiting commit: not swept meanwhile */
 	uint8_t in_use;
 	uint8_t closed;			/* ended, released once inflight is 0 */

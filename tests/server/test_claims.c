@@ -291,3 +291,68 @@ Test(claims, dropped_welcomes_freeze_the_pseudonym_without_locking_out)
 	cr_assert_str_eq(hex, cur[0], "with the pseudonym the first commit made current");
 	cli_close(&c);
 }
+
+/* ---- bounded sessions ---- */
+
+#define BOUND_PORT	(st_port() + 110)
+
+/* A DATA that gets no answer on the ended session, then what a module
+ * does: a new handshake, and the same data again there. */
+static void
+resend_in_a_new_session(struct cli *c, const char *payload)
+{
+	uint64_t seq;
+	int timeout = c->timeout_ms;
+
+	c->timeout_ms = 500;
+	cr_assert_eq(cli_data(c, (const uint8_t *)payload, strlen(payload), &seq), M2M_E_IO,
+	    "%s: no answer past the bound", payload);
+	cr_assert_eq(cli_send(c, c->last, c->last_len), M2M_OK);	/* and its resend */
+	cr_assert_eq(cli_recv(c, c->data, sizeof(c->data), &(size_t){0}), M2M_E_IO);
+	c->timeout_ms = timeout;
+	cr_assert_eq(cli_handshake(c, (const uint8_t *)"h", 1), M2M_OK, "a new handshake");
+	cr_assert_eq(cli_data(c, (const uint8_t *)payload, strlen(payload), &seq), M2M_OK);
+	cr_assert_eq(seq, 1, "in the new session");
+}
+
+/* doc/protocol.md 10.4, m2md.conf(5): a session takes session_max_records
+ * records, and the next one ends it; the module continues in a new
+ * session, and every report is stored once. */
+Test(claims, session_ends_after_its_record_count)
+{
+	struct cli c;
+	uint64_t seq;
+	pid_t pid = st_start_m2md("cl-bound-n.conf", BOUND_PORT, 21,
+	    "[limits]\nsession_max_records = 3\n");
+	double ended = drops(BOUND_PORT + 1, "M2M_E_SRV_SESSION_LIMIT");
+
+	fresh(&c, "cl-bound-n", BOUND_PORT);
+	cr_assert_eq(cli_handshake(&c, (const uint8_t *)"h", 1), M2M_OK);
+	for (int i = 1; i <= 3; i++)
+		cr_assert_eq(cli_data(&c, (const uint8_t *)"abc" + i - 1, 1, &seq), M2M_OK);
+	resend_in_a_new_session(&c, "d");
+	cr_assert_eq(drops(BOUND_PORT + 1, "M2M_E_SRV_SESSION_LIMIT"), ended + 1,
+	    "the first record past the bound ended the session");
+	cr_assert_str_eq(rows(&c, "convert_from(r.payload, 'UTF8')"), "h,a,b,c,h,d");
+	cli_close(&c);
+	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
+}
+
+/* The same for session_max_age. */
+Test(claims, session_ends_at_its_maximum_age)
+{
+	struct cli c;
+	uint64_t seq;
+	pid_t pid = st_start_m2md("cl-bound-t.conf", BOUND_PORT + 5, 22,
+	    "[limits]\nsession_max_age = 2\n");
+
+	fresh(&c, "cl-bound-t", BOUND_PORT + 5);
+	cr_assert_eq(cli_handshake(&c, (const uint8_t *)"h", 1), M2M_OK);
+	cr_assert_eq(cli_data(&c, (const uint8_t *)"a", 1, &seq), M2M_OK);
+	sleep(3);
+	resend_in_a_new_session(&c, "b");
+	cr_assert_eq(drops(BOUND_PORT + 6, "M2M_E_SRV_SESSION_LIMIT"), 1);
+	cr_assert_str_eq(rows(&c, "convert_from(r.payload, 'UTF8')"), "h,a,h,b");
+	cli_close(&c);
+	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);
+}
