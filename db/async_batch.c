@@ -45,11 +45,13 @@ put_bytes(struct abuf *a, const void *p, size_t len)
 	a->off += len;
 }
 
+/* An int8 in binary form: the value's 64 bits, so that a sequence number
+ * of 2^63 or more arrives as its two's complement (migration 013). */
 static void
-put_int8(struct abuf *a, int64_t v)
+put_int8(struct abuf *a, uint64_t v)
 {
 	put32(a, 8);
-	proto_put_u64(a->p + a->off, (uint64_t)v);
+	proto_put_u64(a->p + a->off, v);
 	a->off += 8;
 }
 
@@ -100,7 +102,7 @@ put_items(struct abuf *a, const struct db_batch *b)
 			if (it->stmt != NULL)
 				continue;
 			if (col == 0)
-				put_int8(a, it->module_id);
+				put_int8(a, (uint64_t)it->module_id);
 			else if (col == 1)
 				put_bytes(a, it->session, PROTO_SESSION_ID_LEN);
 			else if (col == 2)
@@ -134,7 +136,7 @@ put_acks(struct abuf *a, const struct db_batch *b, size_t nacks)
 				if (col == 0)
 					put32(a, 4), put32(a, (uint32_t)k);
 				else
-					put_int8(a, (int64_t)id);
+					put_int8(a, id);
 			}
 		}
 		param_end(a);

@@ -45,7 +45,7 @@ struct db_item {
 	int lens[ITEM_PARAMS];
 	int fmts[ITEM_PARAMS];
 	uint8_t session[PROTO_SESSION_ID_LEN];	/* DATA only, like the three below */
-	int64_t seq;
+	uint64_t seq;
 	size_t payload_len;
 	size_t n_acks;
 	uint8_t data[];

@@ -358,7 +358,7 @@ db_write_data(struct db_async *db, const struct db_data *d, db_write_cb cb, void
 	struct db_item *it;
 	size_t acks_len = d->n_acks * PROTO_INSTR_ID_LEN;
 
-	if (d->seq > INT64_MAX || d->n_acks > PROTO_ACKS_MAX ||
+	if (d->n_acks > PROTO_ACKS_MAX ||
 	    d->payload_len > PROTO_DATAGRAM_MAX)
 		return M2M_E_INVALID_ARG;
 	/* No statement of its own: async_batch.c encodes it with its batch. */
@@ -366,7 +366,7 @@ db_write_data(struct db_async *db, const struct db_data *d, db_write_cb cb, void
 	if (it == NULL)
 		return M2M_E_NOMEM;
 	memcpy(it->session, d->session_id, PROTO_SESSION_ID_LEN);
-	it->seq = (int64_t)d->seq;
+	it->seq = d->seq;		/* its 64 bits, as migration 013 stores them */
 	it->payload_len = d->payload_len;
 	it->n_acks = d->n_acks;
 	if (d->payload_len > 0)

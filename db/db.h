@@ -231,7 +231,7 @@ struct db_report_info {
 	char identity[PROTO_IDENTITY_MAX + 1];
 	char received_at[40];
 	uint8_t session_id[PROTO_SESSION_ID_LEN];
-	int64_t seq;
+	uint64_t seq;
 	const uint8_t *payload;		/* valid during the callback */
 	size_t payload_len;
 };
@@ -332,6 +332,8 @@ struct db_handshake {
 	const uint8_t *new_pseudonym;	/* current if used_pseudonym was */
 	size_t new_len;
 	const uint8_t *promote_key;	/* NULL, or the pending key C2 proved */
+	/* reports.session_id: the server's own id for the session, not
+	 * the one on the wire */
 	uint8_t session_id[PROTO_SESSION_ID_LEN];
 	const uint8_t *data;		/* first data (C2); stored as seq 0 if not empty */
 	size_t data_len;
@@ -343,8 +345,8 @@ struct db_handshake {
 /* DATA in a session. */
 struct db_data {
 	int64_t module_id;
-	uint8_t session_id[PROTO_SESSION_ID_LEN];
-	uint64_t seq;			/* <= INT64_MAX */
+	uint8_t session_id[PROTO_SESSION_ID_LEN];	/* as db_handshake's */
+	uint64_t seq;			/* any; stored as migration 029 says */
 	const uint8_t *acks;		/* n_acks * PROTO_INSTR_ID_LEN, big-endian ids */
 	size_t n_acks;			/* <= PROTO_ACKS_MAX */
 	const uint8_t *payload;		/* stored if not empty */

@@ -98,7 +98,7 @@ db_admin_reports(struct db_admin *a, const char *identity, long limit, db_report
 	snprintf(lim, sizeof(lim), "%ld", limit > 0 ? limit : 20);
 	/* Ordered by id through reports_id: newest first without a sort of
 	 * the whole (partitioned) table. */
-	r = db_query(a, "SELECT r.id, m.identity, r.received_at::text, r.session_id, r.seq,"
+	r = db_query(a, "SELECT r.id, m.identity, r.received_at::text, r.session_id, m2m_seq(r.seq),"
 	    " r.payload FROM reports r JOIN modules m ON m.id = r.module_id"
 	    " WHERE $1::text IS NULL OR r.module_id = (SELECT id FROM modules WHERE identity = $1)"
 	    " ORDER BY r.id DESC LIMIT $2::bigint", 2, p);
@@ -110,7 +110,7 @@ db_admin_reports(struct db_admin *a, const char *identity, long limit, db_report
 		db_strlcpy(rep.identity, PQgetvalue(r, i, 1), sizeof(rep.identity));
 		db_strlcpy(rep.received_at, PQgetvalue(r, i, 2), sizeof(rep.received_at));
 		db_bytea_from_text(PQgetvalue(r, i, 3), rep.session_id, sizeof(rep.session_id), &n);
-		rep.seq = strtoll(PQgetvalue(r, i, 4), NULL, 10);
+		rep.seq = strtoull(PQgetvalue(r, i, 4), NULL, 10);
 		/* Reports come from DATA records: they fit a datagram. */
 		if (db_bytea_from_text(PQgetvalue(r, i, 5), payload, sizeof(payload),
 		    &rep.payload_len) != 0)

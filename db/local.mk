@@ -18,7 +18,7 @@ dist_migrations_DATA = db/migrations/001_core.sql db/migrations/002_reports.sql 
 	db/migrations/006_handshake_fast.sql db/migrations/007_module_keys_full.sql \
 	db/migrations/008_pseudonym_length.sql db/migrations/009_pseudonym_current.sql \
 	db/migrations/010_requeue_unconfirmed.sql db/migrations/011_handshake_address.sql \
-	db/migrations/012_instruct_checks.sql
+	db/migrations/012_instruct_checks.sql db/migrations/013_seq_unsigned.sql
 
 # m2mctl's database subcommands. Added to m2mctl_SOURCES from
 # tests/db/local.mk for now: automake wants m2mctl_SOURCES set (in

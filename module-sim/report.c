@@ -39,7 +39,7 @@ sim_stats_add(struct sim_stats *dst, const struct sim_stats *src)
 {
 	ADD(hs_started), ADD(hs_ok), ADD(data_sent), ADD(data_ok);
 	ADD(retransmits), ADD(retry_msgs), ADD(ignored), ADD(inflight), ADD(unstarted), ADD(lost);
-	ADD(prepared);
+	ADD(prepared), ADD(resumed);
 	for (int k = 0; k < SIM_ERR_COUNT; k++)
 		ADD(err[k]);
 	sim_hist_merge(&dst->hs_lat, &src->hs_lat);
@@ -138,6 +138,8 @@ report_text(FILE *fp, const struct sim_opts *o, const struct sim_addr *a,
 	    "arrivals not started %llu)\n", (unsigned long long)SIM_GET(s->retransmits),
 	    (unsigned long long)SIM_GET(s->retry_msgs), (unsigned long long)SIM_GET(s->ignored),
 	    (unsigned long long)SIM_GET(s->unstarted));
+	fprintf(fp, "sessions resumed  %llu (ended by the server, continued in a new one)\n",
+	    (unsigned long long)SIM_GET(s->resumed));
 	if (o->loss > 0)
 		fprintf(fp, "lost (--loss)     %llu datagrams\n", (unsigned long long)SIM_GET(s->lost));
 	if (o->precompute > 0)
@@ -196,10 +198,12 @@ report_json(FILE *fp, const struct sim_opts *o, const struct sim_addr *a,
 	    (double)SIM_GET(s->data_ok) / el);
 	fprintf(fp, "  \"retransmissions\": %llu,\n  \"retry_answered\": %llu,\n"
 	    "  \"ignored_datagrams\": %llu,\n  \"arrivals_not_started\": %llu,\n"
-	    "  \"lost_datagrams\": %llu,\n  \"precomputed_used\": %llu,\n",
+	    "  \"lost_datagrams\": %llu,\n  \"precomputed_used\": %llu,\n"
+	    "  \"sessions_resumed\": %llu,\n",
 	    (unsigned long long)SIM_GET(s->retransmits), (unsigned long long)SIM_GET(s->retry_msgs),
 	    (unsigned long long)SIM_GET(s->ignored), (unsigned long long)SIM_GET(s->unstarted),
-	    (unsigned long long)SIM_GET(s->lost), (unsigned long long)SIM_GET(s->prepared));
+	    (unsigned long long)SIM_GET(s->lost), (unsigned long long)SIM_GET(s->prepared),
+	    (unsigned long long)SIM_GET(s->resumed));
 	fprintf(fp, "  \"errors\": {\"total\": %llu", (unsigned long long)sim_stats_errors(s));
 	for (int k = 0; k < SIM_ERR_COUNT; k++)
 		fprintf(fp, ", \"%s\": %llu", sim_errkind_name(k),

@@ -61,6 +61,7 @@ const char *sim_errkind_name(enum sim_errkind k);
 struct sim_stats {
 	_Atomic uint64_t hs_started, hs_ok, data_sent, data_ok;
 	_Atomic uint64_t retransmits, retry_msgs, ignored, inflight, unstarted, lost, prepared;
+	_Atomic uint64_t resumed;		/* sessions the server ended, continued in a new one */
 	_Atomic uint64_t err[SIM_ERR_COUNT];
 	struct sim_hist hs_lat, data_lat;
 	struct sim_hist read_lag;	/* a datagram's arrival to m2m-sim reading it */

@@ -40,6 +40,7 @@ struct sim_slot {
 	uint64_t t_msg_ns;		/* intended send time of the current DATA */
 	uint64_t rx_ns;			/* arrival of the datagram being handled */
 	unsigned data_done;
+	int resumed;				/* the DATA in flight already got a new session */
 	uint64_t seq;			/* of the current DATA (its resends are the same record) */
 	uint8_t acks_sent;
 };

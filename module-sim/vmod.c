@@ -127,6 +127,7 @@ sim_vmod_start(struct sim_slot *sl, struct sim_mod *m, uint64_t intended_ns)
 	sl->t_start_ns = intended_ns;
 	sl->tries = sl->retry_answers = 0;
 	sl->data_done = 0;
+	sl->resumed = 0;
 	sl->n_auth = 0;
 	sl->bad_welcome = 0;
 	SIM_INC(t->stats.hs_started);
@@ -345,6 +346,7 @@ on_data_ack(struct sim_slot *sl, const uint8_t *pkt, size_t len)
 	SIM_INC(t->stats.data_ok);
 	sim_hist_record(&t->stats.data_lat, since_us(sl, sl->t_msg_ns));
 	sl->data_done++;
+	sl->resumed = 0;
 	next_step(sl);
 }
 
@@ -417,13 +419,43 @@ hs_failure(const struct sim_slot *sl)
 	return sl->bad_welcome ? SIM_ERR_WELCOME : SIM_ERR_TIMEOUT;
 }
 
+/* A DATA that gets no answer however often it is sent: the server ended
+ * the session (its session_max_age or session_max_records, a restart).
+ * Like a device, the slot runs a new handshake and then sends that DATA's
+ * data again, sealed in the new session, so nothing is lost (doc/protocol.md
+ * 10.4). Once per DATA: if it goes unanswered there too, it times out. */
+static void
+resume(struct sim_slot *sl)
+{
+	struct sim_thread *t = sl->t;
+
+	SIM_INC(t->stats.resumed);
+	SIM_INC(t->stats.hs_started);
+	proto_session_wipe(&sl->s);
+	sl->resumed = 1;
+	sl->t_start_ns = sim_now_ns();
+	sl->tries = sl->retry_answers = 0;
+	sl->n_auth = 0;
+	sl->bad_welcome = 0;
+	if (hello(t, sl, sl->mod) != M2M_OK) {
+		fail(sl, SIM_ERR_INTERNAL);
+		return;
+	}
+	sl->st = SLOT_HELLO;
+	send_last(sl);
+	arm(sl);
+}
+
 static void
 on_timeout(struct sim_slot *sl)
 {
 	struct sim_thread *t = sl->t;
 
 	if (++sl->tries > t->o->retries) {
-		fail(sl, hs_failure(sl));
+		if (sl->st == SLOT_DATA && !sl->resumed)
+			resume(sl);
+		else
+			fail(sl, hs_failure(sl));
 		return;
 	}
 	SIM_INC(t->stats.retransmits);

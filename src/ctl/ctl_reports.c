@@ -29,8 +29,8 @@ print_report(void *arg, const struct db_report_info *r)
 	size_t i;
 
 	m2m_hex(r->session_id, sizeof(r->session_id), sid);
-	printf("%lld %s %s session %s seq %lld ", (long long)r->id, r->received_at,
-	    r->identity, sid, (long long)r->seq);
+	printf("%lld %s %s session %s seq %llu ", (long long)r->id, r->received_at,
+	    r->identity, sid, (unsigned long long)r->seq);
 	for (i = 0; i < r->payload_len; i++)
 		if (*as_text)
 			putchar(isprint(r->payload[i]) ? r->payload[i] : '.');

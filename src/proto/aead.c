@@ -10,6 +10,7 @@ proto_aead_seal(struct proto_ctx *ctx, const uint8_t key[PROTO_KEY_LEN],
     const uint8_t iv[PROTO_IV_LEN], const uint8_t *aad, size_t aadlen,
     const uint8_t *pt, size_t ptlen, uint8_t *out)
 {
+	ctx->ops.aead_seal++;
 	return crypto_aead_seal(ctx->be, key, iv, aad, aadlen, pt, ptlen, out);
 }
 
@@ -18,6 +19,7 @@ proto_aead_open(struct proto_ctx *ctx, const uint8_t key[PROTO_KEY_LEN],
     const uint8_t iv[PROTO_IV_LEN], const uint8_t *aad, size_t aadlen,
     const uint8_t *ct, size_t ctlen, uint8_t *out)
 {
+	ctx->ops.aead_open++;
 	if (ctlen < PROTO_TAG_LEN)
 		return M2M_E_PROTO_TRUNCATED;
 	return crypto_aead_open(ctx->be, key, iv, aad, aadlen, ct, ctlen, out);

@@ -24,8 +24,20 @@ proto_ctx_new(struct proto_ctx **out, const struct proto_rng *rng)
 	ctx->rng.arg = ctx->be;
 	if (rng != NULL)
 		ctx->rng = *rng;
+	/* Not from ctx->rng: a deterministic one would repeat it after a
+	 * restart, and known-answer streams stay as they were. */
+	if (!crypto_be_random(ctx->be, ctx->instance, sizeof(ctx->instance))) {
+		proto_ctx_free(ctx);
+		return M2M_E_CRYPTO;
+	}
 	*out = ctx;
 	return M2M_OK;
+}
+
+void
+proto_ctx_ops(const struct proto_ctx *ctx, struct proto_ops *out)
+{
+	*out = ctx->ops;
 }
 
 void

@@ -10,6 +10,10 @@
 struct proto_ctx {
 	struct proto_rng rng;
 	struct crypto_be *be;
+	struct proto_ops ops;
+	/* Drawn at creation: module handshake state made under another
+	 * context (before a restart, say) is refused (module.c). */
+	uint8_t instance[PROTO_INSTANCE_LEN];
 };
 
 #endif

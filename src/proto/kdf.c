@@ -19,6 +19,7 @@ proto_hkdf_extract(struct proto_ctx *ctx, const uint8_t *salt, size_t saltlen,
 {
 	static const uint8_t zeros[PROTO_HASH_LEN];
 
+	ctx->ops.hkdf_extract++;
 	if (saltlen == 0) {		/* RFC 5869: HashLen zero bytes */
 		salt = zeros;
 		saltlen = sizeof(zeros);
@@ -30,6 +31,7 @@ enum m2m_err
 proto_hkdf_expand(struct proto_ctx *ctx, const uint8_t *prk, size_t prklen,
     const uint8_t *info, size_t infolen, uint8_t *out, size_t outlen)
 {
+	ctx->ops.hkdf_expand++;
 	if (outlen == 0 || outlen > 255 * PROTO_HASH_LEN || prklen < PROTO_HASH_LEN)
 		return M2M_E_INVALID_ARG;
 	return crypto_hkdf_expand(ctx->be, prk, prklen, info, infolen, out, outlen);

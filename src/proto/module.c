@@ -3,9 +3,19 @@
  * check of the WELCOME that authenticates the server. */
 #include "config.h"
 
+#include "src/proto/ctx.h"
 #include "src/proto/schedule.h"
 
 #include <string.h>
+
+/* The state is where the role made it, under this context: not a copy,
+ * not restored after a restart (module.h). Compared plainly: neither the
+ * address nor the instance is secret. */
+static int
+hs_live(const struct proto_ctx *ctx, const struct proto_mod_hs *hs)
+{
+	return hs->self == hs && memcmp(hs->instance, ctx->instance, PROTO_INSTANCE_LEN) == 0;
+}
 
 static enum m2m_err
 write_hello(struct proto_mod_hs *hs, const struct proto_mod_creds *c, const uint8_t *cookie,
@@ -38,6 +48,8 @@ proto_mod_prepare(struct proto_ctx *ctx, const uint8_t server_pub[PROTO_POINT_LE
 	enum m2m_err err;
 
 	memset(p, 0, sizeof(*p));
+	p->self = p;
+	memcpy(p->instance, ctx->instance, PROTO_INSTANCE_LEN);
 	memcpy(p->server_pub, server_pub, PROTO_POINT_LEN);
 	if ((err = proto_p256_keygen(ctx, p->e_m_priv, p->e_m)) != M2M_OK)
 		return err;
@@ -54,10 +66,14 @@ proto_mod_hello_prepared(struct proto_mod_hs *hs, const struct proto_mod_creds *
 {
 	enum m2m_err err;
 
+	if (p->self != p)
+		return M2M_E_PROTO_STALE;
 	/* S is public: a plain comparison. */
 	if (memcmp(p->server_pub, c->server_pub, PROTO_POINT_LEN) != 0)
 		return M2M_E_INVALID_ARG;
 	memset(hs, 0, sizeof(*hs));
+	hs->self = hs;
+	memcpy(hs->instance, p->instance, PROTO_INSTANCE_LEN);
 	memcpy(hs->e_m_priv, p->e_m_priv, PROTO_SCALAR_LEN);
 	memcpy(hs->e_m, p->e_m, PROTO_POINT_LEN);
 	memcpy(hs->dh1, p->dh1, PROTO_DH_LEN);
@@ -91,36 +107,40 @@ proto_mod_retry(struct proto_ctx *ctx, struct proto_mod_hs *hs,
 	const uint8_t *cookie;
 	enum m2m_err err;
 
-	(void)ctx;
 	if (hs->state != PROTO_MOD_HELLO_SENT && hs->state != PROTO_MOD_AUTH_SENT)
 		return M2M_E_PROTO_STATE;
+	if (!hs_live(ctx, hs))
+		return M2M_E_PROTO_STALE;
 	if ((err = proto_retry_decode(pkt, len, &cookie)) != M2M_OK)
 		return err;
 	return write_hello(hs, c, cookie, out, cap, outlen);
 }
 
-/* C1: the identity under K1, bound to TH2. Returns PRK1 and TH3. */
+/* C1: the padded identity under K1, bound to TH2. Returns PRK1 and TH3. */
 static enum m2m_err
 seal_identity(struct proto_ctx *ctx, struct proto_mod_hs *hs, const struct proto_mod_creds *c,
     const struct proto_challenge *ch, const uint8_t e_s[PROTO_POINT_FULL_LEN],
     const uint8_t th2[PROTO_HASH_LEN], uint8_t *c1, uint8_t prk1[PROTO_HASH_LEN],
     uint8_t th3[PROTO_HASH_LEN])
 {
-	uint8_t dh3[PROTO_DH_LEN];
+	uint8_t dh3[PROTO_DH_LEN], pt[PROTO_IDENTITY_PT_MAX];
+	size_t n = proto_identity_pad(c->identity, c->identity_len, pt);
 	struct sched_key k1;
 	enum m2m_err err;
 
+	if (n == 0)
+		return M2M_E_PROTO_FIELD_LEN;
 	err = proto_p256_ecdh(ctx, hs->e_m_priv, PROTO_SCALAR_LEN, e_s, PROTO_POINT_FULL_LEN,
 	    dh3);
 	if (err == M2M_OK)
 		err = proto_sched_k1(ctx, th2, hs->dh1, dh3, prk1, &k1);
 	if (err == M2M_OK)
-		err = proto_aead_seal(ctx, k1.key, k1.iv, th2, PROTO_HASH_LEN, c->identity,
-		    c->identity_len, c1);
+		err = proto_aead_seal(ctx, k1.key, k1.iv, th2, PROTO_HASH_LEN, pt, n, c1);
 	if (err == M2M_OK)
 		err = proto_sha256(th2, PROTO_HASH_LEN, ch->token, PROTO_TOKEN_LEN, c1,
-		    c->identity_len + PROTO_TAG_LEN, th3);
+		    n + PROTO_TAG_LEN, th3);
 	proto_wipe(dh3, sizeof(dh3));
+	proto_wipe(pt, sizeof(pt));
 	proto_wipe(&k1, sizeof(k1));
 	return err;
 }
@@ -195,7 +215,7 @@ seal_auth(struct proto_ctx *ctx, struct proto_mod_hs *hs, const struct proto_mod
 	out[0] = PROTO_VERSION;
 	out[1] = PROTO_AUTH;
 	memcpy(out + PROTO_HDR_LEN, ch->token, PROTO_TOKEN_LEN);
-	out[PROTO_HDR_LEN + PROTO_TOKEN_LEN] = (uint8_t)(c->identity_len + PROTO_TAG_LEN);
+	out[PROTO_HDR_LEN + PROTO_TOKEN_LEN] = (uint8_t)(c2_off - c1_off);
 	err = seal_identity(ctx, hs, c, ch, e_s, k->th2, out + c1_off, prk1, th3);
 	if (err == M2M_OK)
 		err = seal_data(ctx, k, c, e_s, prk1, th3, data, data_len, out + c2_off);
@@ -217,6 +237,8 @@ proto_mod_challenge(struct proto_ctx *ctx, struct proto_mod_hs *hs,
 
 	if (hs->state != PROTO_MOD_HELLO_SENT && hs->state != PROTO_MOD_AUTH_SENT)
 		return M2M_E_PROTO_STATE;
+	if (!hs_live(ctx, hs))
+		return M2M_E_PROTO_STALE;
 	if ((err = proto_challenge_decode(pkt, len, &ch)) != M2M_OK)
 		return err;
 	if ((err = proto_sha256(hs->hello, hs->hello_len, pkt, len, NULL, 0, k.th2)) != M2M_OK)
@@ -271,6 +293,8 @@ proto_mod_welcome(struct proto_ctx *ctx, struct proto_mod_hs *hs, const uint8_t 
 
 	if (hs->state != PROTO_MOD_AUTH_SENT)
 		return M2M_E_PROTO_STATE;
+	if (!hs_live(ctx, hs))
+		return M2M_E_PROTO_STALE;
 	if ((err = proto_welcome_decode(pkt, len, &m)) != M2M_OK)
 		return err;
 	/* An AEAD open per candidate: cheap next to the ECDH of a CHALLENGE. */

@@ -49,8 +49,17 @@ struct proto_mod_cand {
 	uint8_t th4[PROTO_HASH_LEN];
 };
 
+/* Handshake state lives in the memory where the role made it, for one
+ * context, and nowhere else: it must never be persisted, restored or
+ * copied (doc/protocol.md, 10.1: a restored e_m would seal other first
+ * data under the same key and nonce). The role refuses state that is not
+ * where it was made (self) or was made under another context (instance)
+ * with M2M_E_PROTO_STALE; that covers copies and state restored after a
+ * restart, not an exact restore into the same process. */
 struct proto_mod_hs {
 	enum proto_mod_state state;
+	const struct proto_mod_hs *self;	/* where it was made */
+	uint8_t instance[PROTO_INSTANCE_LEN];	/* of the context it was made under */
 	uint8_t e_m_priv[PROTO_SCALAR_LEN];
 	uint8_t e_m[PROTO_POINT_LEN];
 	uint8_t dh1[PROTO_DH_LEN];		/* e_m with the pinned S */
@@ -68,6 +77,8 @@ struct proto_mod_hs {
  * make them while it would otherwise wait; m2m-sim makes them ahead of a run
  * so that its own CPU does not hide the server's limit. Used once. */
 struct proto_mod_prep {
+	const struct proto_mod_prep *self;	/* where it was made: a copy is refused */
+	uint8_t instance[PROTO_INSTANCE_LEN];
 	uint8_t e_m_priv[PROTO_SCALAR_LEN];
 	uint8_t e_m[PROTO_POINT_LEN];
 	uint8_t dh1[PROTO_DH_LEN];
@@ -77,7 +88,9 @@ struct proto_mod_prep {
 enum m2m_err proto_mod_prepare(struct proto_ctx *ctx,
     const uint8_t server_pub[PROTO_POINT_LEN], struct proto_mod_prep *p);
 /* Writes the HELLO from p, which must have been made for c's server key
- * (M2M_E_INVALID_ARG otherwise); p is wiped once it is taken. */
+ * (M2M_E_INVALID_ARG otherwise) and be the one proto_mod_prepare filled,
+ * not a copy of it (M2M_E_PROTO_STALE); p is wiped once it is taken, so
+ * it starts one handshake only. */
 enum m2m_err proto_mod_hello_prepared(struct proto_mod_hs *hs,
     const struct proto_mod_creds *c, struct proto_mod_prep *p, uint8_t *out, size_t cap,
     size_t *outlen);

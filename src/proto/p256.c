@@ -60,6 +60,7 @@ enum m2m_err
 proto_p256_ecdh(struct proto_ctx *ctx, const uint8_t *priv, size_t privlen,
     const uint8_t *peer, size_t peerlen, uint8_t out[PROTO_DH_LEN])
 {
+	ctx->ops.ecdh++;
 	return crypto_p256_ecdh(ctx->be, priv, privlen, peer, peerlen, out);
 }
 

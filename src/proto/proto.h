@@ -43,6 +43,10 @@ enum proto_type {
 #define PROTO_PSEUDONYM_MAX	32
 #define PROTO_PSEUDONYM_LEN	16	/* what the server issues */
 #define PROTO_IDENTITY_MAX	64
+/* C1 carries the identity padded: its length byte, the identity, zeros up
+ * to 16, 32 or 64 bytes, so that an AUTH's length tells only which of
+ * three ranges the identity's length is in (doc/protocol.md, 4.4). */
+#define PROTO_IDENTITY_PT_MAX	(1 + PROTO_IDENTITY_MAX)
 #define PROTO_INSTR_ID_LEN	8
 #define PROTO_DATAGRAM_MAX	1200	/* fits the IPv6 minimum MTU with headers */
 #define PROTO_RECORD_HDR_LEN	(PROTO_HDR_LEN + PROTO_SESSION_ID_LEN + PROTO_SEQ_LEN)
@@ -62,11 +66,22 @@ struct proto_rng {
 	void *arg;
 };
 
+/* Bytes that tell contexts apart (struct proto_mod_hs, module.h). */
+#define PROTO_INSTANCE_LEN	8
+
 /* Per-thread crypto context: curve, big-number scratch, cipher contexts. */
 struct proto_ctx;
 
 enum m2m_err proto_ctx_new(struct proto_ctx **out, const struct proto_rng *rng);
 void proto_ctx_free(struct proto_ctx *ctx);
+
+/* The primitive operations a context has run, counted so that tests can
+ * show that two code paths do the same work (doc/protocol.md, 13), which
+ * a timing measurement could only suggest. */
+struct proto_ops {
+	unsigned long ecdh, hkdf_extract, hkdf_expand, aead_seal, aead_open;
+};
+void proto_ctx_ops(const struct proto_ctx *ctx, struct proto_ops *out);
 enum m2m_err proto_random(struct proto_ctx *ctx, uint8_t *buf, size_t len);
 
 #include "src/proto/crypto.h"

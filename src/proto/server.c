@@ -86,14 +86,17 @@ proto_srv_hello_again(struct proto_ctx *ctx, const struct proto_srv_hs *hs,
 	return M2M_E_PROTO_STATE;
 }
 
-/* K1 from the kept PRK1; C1 opened into a->identity. Only a holder of e_m
- * (or of s and e_s) can make a C1 that opens. */
+/* K1 from the kept PRK1; C1 opened into a->identity (the padded identity,
+ * doc/protocol.md 4.4). Only a holder of e_m (or of s and e_s) can make a
+ * C1 that opens. */
 static enum m2m_err
 open_c1(struct proto_ctx *ctx, struct proto_srv_auth *a)
 {
 	struct sched_key k1;
 	enum m2m_err err;
 
+	if (a->msg.c1_len - PROTO_TAG_LEN > sizeof(a->identity))
+		return M2M_E_PROTO_FIELD_LEN;
 	err = proto_sched_expand(ctx, a->hs.prk1, SCHED_LABEL_K1, NULL, &k1);
 	if (err == M2M_OK)
 		err = proto_aead_open(ctx, k1.key, k1.iv, a->hs.th2, PROTO_HASH_LEN, a->msg.c1,
@@ -263,19 +266,26 @@ proto_srv_auth_dh1(struct proto_ctx *ctx, struct proto_srv_auth *a,
 enum m2m_err
 proto_srv_auth_verify(struct proto_ctx *ctx, struct proto_srv_auth *a)
 {
-	uint8_t th3[PROTO_HASH_LEN];
+	uint8_t th3[PROTO_HASH_LEN], want[PROTO_IDENTITY_PT_MAX];
+	size_t n;
+	int same_id;
 	enum m2m_err err;
 
 	if (a->req != PROTO_REQ_VERIFY || !a->c1_opened)
 		return M2M_E_PROTO_STATE;
-	/* C1 must carry exactly the identity of the record found by pseudonym. */
-	err = M2M_E_PROTO_IDENTITY;
-	if (a->identity_len == a->rec.identity_len &&
-	    proto_ct_equal(a->identity, a->rec.identity, a->identity_len))
-		err = proto_sha256(a->hs.th2, PROTO_HASH_LEN, a->msg.token, PROTO_TOKEN_LEN,
-		    a->msg.c1, a->msg.c1_len, th3);
+	/* C1 must carry exactly the identity of the record found by pseudonym,
+	 * padded as the module pads it: the whole plaintext is compared, so a
+	 * wrong length, identity or padding are one outcome. It is decided
+	 * only after C2: a wrong identity costs what a wrong key costs. */
+	n = proto_identity_pad(a->rec.identity, a->rec.identity_len, want);
+	same_id = n != 0 && a->identity_len == n && proto_ct_equal(a->identity, want, n);
+	proto_wipe(want, sizeof(want));
+	err = proto_sha256(a->hs.th2, PROTO_HASH_LEN, a->msg.token, PROTO_TOKEN_LEN, a->msg.c1,
+	    a->msg.c1_len, th3);
 	if (err == M2M_OK)
 		err = open_data(ctx, a, th3);
+	if (!same_id && (err == M2M_OK || err == M2M_E_PROTO_MODULE_KEY))
+		err = M2M_E_PROTO_IDENTITY;
 	if (err == M2M_OK)
 		err = proto_sha256(th3, PROTO_HASH_LEN, a->msg.c2, a->msg.c2_len, NULL, 0,
 		    a->th4);

@@ -104,7 +104,7 @@ struct proto_srv_auth {
 	/* C1 opened: the AUTH was made with the handshake's keys, and a failure
 	 * from here on uses one of the token's attempts. */
 	int c1_opened;
-	uint8_t identity[PROTO_IDENTITY_MAX];	/* C1's plaintext */
+	uint8_t identity[PROTO_IDENTITY_PT_MAX];	/* C1's plaintext: padded */
 	size_t identity_len;
 	/* Filled by proto_srv_auth_verify, read by the caller for the commit. */
 	int used_pending_key;		/* C2 opened with rec.pending_key */

@@ -193,8 +193,34 @@ proto_challenge_encode(const struct proto_challenge *m, uint8_t *out, size_t cap
 	return M2M_OK;
 }
 
-#define C1_MIN	(1 + PROTO_TAG_LEN)
-#define C1_MAX	(PROTO_IDENTITY_MAX + PROTO_TAG_LEN)
+size_t
+proto_identity_pt_len(size_t id_len)
+{
+	if (id_len == 0 || id_len > PROTO_IDENTITY_MAX)
+		return 0;
+	return 1 + (id_len <= 16 ? 16 : id_len <= 32 ? 32 : 64);
+}
+
+size_t
+proto_identity_pad(const uint8_t *id, size_t id_len, uint8_t *out)
+{
+	size_t n = proto_identity_pt_len(id_len);
+
+	if (n == 0)
+		return 0;
+	memset(out, 0, n);
+	out[0] = (uint8_t)id_len;
+	memcpy(out + 1, id, id_len);
+	return n;
+}
+
+/* C1 of one of the three buckets. */
+static int
+c1_len_valid(size_t len)
+{
+	return len == 1 + 16 + PROTO_TAG_LEN || len == 1 + 32 + PROTO_TAG_LEN ||
+	    len == 1 + 64 + PROTO_TAG_LEN;
+}
 
 enum m2m_err
 proto_auth_decode(const uint8_t *buf, size_t len, struct proto_auth *m)
@@ -207,7 +233,7 @@ proto_auth_decode(const uint8_t *buf, size_t len, struct proto_auth *m)
 		return err;
 	if ((m->token = take(&r, PROTO_TOKEN_LEN)) == NULL || (c1len = take(&r, 1)) == NULL)
 		return M2M_E_PROTO_TRUNCATED;
-	if (*c1len < C1_MIN || *c1len > C1_MAX)
+	if (!c1_len_valid(*c1len))
 		return M2M_E_PROTO_FIELD_LEN;
 	m->c1_len = *c1len;
 	if ((m->c1 = take(&r, m->c1_len)) == NULL)
@@ -224,12 +250,12 @@ enum m2m_err
 proto_auth_layout(size_t id_len, size_t data_len, size_t cap, size_t *c1_off,
     size_t *c2_off, size_t *total)
 {
-	size_t fixed = PROTO_HDR_LEN + PROTO_TOKEN_LEN + 1;
+	size_t fixed = PROTO_HDR_LEN + PROTO_TOKEN_LEN + 1, pt = proto_identity_pt_len(id_len);
 
-	if (id_len == 0 || id_len > PROTO_IDENTITY_MAX)
+	if (pt == 0)
 		return M2M_E_PROTO_FIELD_LEN;
 	*c1_off = fixed;
-	*c2_off = fixed + id_len + PROTO_TAG_LEN;
+	*c2_off = fixed + pt + PROTO_TAG_LEN;
 	*total = *c2_off + data_len + PROTO_TAG_LEN;
 	if (*total > PROTO_DATAGRAM_MAX)
 		return M2M_E_PROTO_OVERSIZE;

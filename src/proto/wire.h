@@ -21,7 +21,7 @@ struct proto_challenge {
 
 struct proto_auth {
 	const uint8_t *token;
-	const uint8_t *c1;		/* encrypted identity + tag */
+	const uint8_t *c1;		/* encrypted padded identity + tag */
 	size_t c1_len;
 	const uint8_t *c2;		/* encrypted first data + tag */
 	size_t c2_len;
@@ -55,6 +55,12 @@ enum m2m_err proto_challenge_decode(const uint8_t *buf, size_t len, struct proto
 enum m2m_err proto_challenge_encode(const struct proto_challenge *m, uint8_t *out,
     size_t cap, size_t *outlen);
 enum m2m_err proto_auth_decode(const uint8_t *buf, size_t len, struct proto_auth *m);
+/* The identity padded as C1 carries it: length byte, identity, zeros to
+ * the bucket (16, 32 or 64 bytes). Returns the plaintext's length, 0 when
+ * id_len is not 1..64. out holds PROTO_IDENTITY_PT_MAX bytes. */
+size_t proto_identity_pad(const uint8_t *id, size_t id_len, uint8_t *out);
+/* The plaintext length C1 has for an identity of id_len bytes; 0 if none. */
+size_t proto_identity_pt_len(size_t id_len);
 /* Writes the header, token and C1 length; C1 and C2 are sealed in place
  * by the module role at the offsets this returns. */
 enum m2m_err proto_auth_layout(size_t id_len, size_t data_len, size_t cap,

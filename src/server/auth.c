@@ -252,13 +252,15 @@ reserve_session(struct srv_auth *x)
 	do {
 		err = proto_random(w->ctx, x->sess->s.id + 2, PROTO_SESSION_ID_LEN - 2);
 	} while (err == M2M_OK && sess_find(&w->sess, x->sess->s.id) != NULL);
+	if (err == M2M_OK)
+		err = proto_random(w->ctx, x->sess->report_id, sizeof(x->sess->report_id));
 	return err;
 }
 
 /* Instruction bytes (10 + body each) the WELCOME may carry: no more than
  * keeps it as short as the AUTH that elicits it (doc/protocol.md, 3). The
  * WELCOME without instructions, 29 bytes and the pseudonym (45), is
- * shorter than any AUTH (52 bytes or more). What does not fit stays
+ * shorter than any AUTH (68 bytes or more). What does not fit stays
  * queued and comes with the DATA_ACKs of the session. */
 static unsigned
 welcome_budget(size_t auth_len, size_t pseudonym_len)
@@ -306,7 +308,7 @@ on_dh1(void *arg, enum m2m_err err, const uint8_t *secret, const char *detail)
 	h.new_pseudonym = x->a.next_pseudonym;
 	h.new_len = PROTO_PSEUDONYM_LEN;
 	h.promote_key = x->a.used_pending_key ? x->a.rec.pending_key : NULL;
-	memcpy(h.session_id, x->sess->s.id, PROTO_SESSION_ID_LEN);
+	memcpy(h.session_id, x->sess->report_id, PROTO_SESSION_ID_LEN);
 	h.data = x->a.data;
 	h.data_len = x->a.data_len;
 	h.instr_bytes = welcome_budget(x->a.pkt_len, h.new_len);
@@ -326,8 +328,10 @@ settle_entry(struct srv_auth *x, const uint8_t *welcome, size_t len)
 		return;
 	proto_srv_hs_settle(&e->hs, &x->a, M2M_OK);
 	/* A WELCOME too long to keep (many instructions) is not resent: the
-	 * module starts over, and its unconfirmed instructions go again. */
-	ho_keep_welcome(&x->w->ho, e, welcome, len, x->tag);
+	 * module starts over, and its unconfirmed instructions go again. The
+	 * entry has nothing left to do: its slot is free at once. */
+	if (!ho_keep_welcome(&x->w->ho, e, welcome, len, x->tag))
+		ho_remove(&x->w->ho, e);
 }
 
 /* [server] log_sessions: one info line per session established. */
@@ -370,7 +374,8 @@ on_commit(void *arg, enum m2m_err err, const struct db_write_result *r)
 	}
 	srv_count(&w->m, SRV_C_db_commits, 1);
 	se->module_id = x->module_id;
-	se->last_active = worker_now_s();
+	se->last_active = se->started = worker_now_s();
+	se->records = 0;
 	sess_stats_start(se, &x->from, se->last_active);
 	settle_entry(x, out, n);
 	worker_send(w, x->fd, (const struct sockaddr *)&x->from, x->fromlen, out, n);

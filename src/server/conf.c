@@ -30,6 +30,8 @@ defaults(struct srv_config *c)
 	c->retry_above = 0;		/* 0: half of each worker's share */
 	c->sessions_max = 100000;
 	c->session_idle_s = 600;
+	c->session_max_age_s = 86400;
+	c->session_max_records = 1u << 20;
 	c->inflight_max = 1024;
 	c->source_rate = 20;
 	c->source_burst = 40;
@@ -154,6 +156,8 @@ server_key(struct parse *p, const char *s, const char *k, const char *v)
 	UINT_KEY("limits", "retry_above", retry_above, 0, 1u << 24);
 	UINT_KEY("limits", "sessions_max", sessions_max, 16, 1u << 26);
 	UINT_KEY("limits", "session_idle_timeout", session_idle_s, 5, 86400 * 7);
+	UINT_KEY("limits", "session_max_age", session_max_age_s, 1, 86400 * 365);
+	UINT_KEY("limits", "session_max_records", session_max_records, 1, 1u << 31);
 	UINT_KEY("limits", "inflight_max", inflight_max, 1, 1u << 20);
 	UINT_KEY("limits", "source_rate", source_rate, 1, 1u << 20);
 	UINT_KEY("limits", "source_burst", source_burst, 1, 1u << 20);

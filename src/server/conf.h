@@ -36,6 +36,8 @@ struct srv_config {
 	unsigned retry_above;			/* half-open entries (whole server) before RETRY; 0: half of half_open_max */
 	unsigned sessions_max;
 	unsigned session_idle_s;
+	unsigned session_max_age_s;		/* a session ends at its first record this old */
+	unsigned session_max_records;		/* ... or after this many records */
 	unsigned inflight_max;			/* AUTH and DATA awaiting HSM or database, per worker */
 	unsigned source_rate, source_burst;	/* HELLO per source address */
 	unsigned pseudonym_rate, pseudonym_burst; /* HSM operations per pseudonym */

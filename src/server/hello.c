@@ -125,7 +125,7 @@ srv_on_hello(struct worker *w, const struct srv_pkt *p)
 	if (answered_again(w, p, &h, tag))
 		return;
 	if ((e = ho_next(&w->ho)) == NULL) {
-		srv_drop(w, &p->from, M2M_E_FULL);
+		srv_drop(w, &p->from, M2M_E_SRV_HALF_OPEN_FULL);
 		return;
 	}
 	err = proto_srv_hello(w->ctx, w->srv->keys, w->srv->n_keys, srv_route_of(w), p->buf,

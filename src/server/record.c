@@ -140,8 +140,9 @@ write_record(struct srv_rec *x, const uint8_t *pt, size_t len)
 
 		/* Checking the point decodes it: the stored uncompressed form
 		 * spares the square root at every later handshake. */
-		if (len != PROTO_POINT_LEN ||
-		    proto_p256_decompress(x->w->ctx, pt, len, full) != M2M_OK)
+		if (len != PROTO_POINT_LEN)
+			return M2M_E_PROTO_PAYLOAD;
+		if (proto_p256_decompress(x->w->ctx, pt, len, full) != M2M_OK)
 			return M2M_E_PROTO_POINT;
 		return db_write_rekey(x->w->db, x->se->module_id, pt, full, on_commit, x);
 	}
@@ -149,7 +150,7 @@ write_record(struct srv_rec *x, const uint8_t *pt, size_t len)
 		return err;
 	memset(&dd, 0, sizeof(dd));
 	dd.module_id = x->se->module_id;
-	memcpy(dd.session_id, x->se->s.id, PROTO_SESSION_ID_LEN);
+	memcpy(dd.session_id, x->se->report_id, PROTO_SESSION_ID_LEN);
 	dd.seq = x->seq;
 	dd.acks = d.acks;
 	dd.n_acks = d.n_acks;
@@ -248,6 +249,25 @@ answer_again(struct worker *w, struct sess_entry *se, const struct srv_pkt *p,
 	send_ack(w, se, p->fd, &p->from, p->fromlen, PROTO_DATA_ACK, &ack);
 }
 
+/* Sessions are bounded (session_max_age, session_max_records), so that
+ * forward secrecy and the use of one key are too: the first record past a
+ * bound ends the session, unopened and unanswered. The module then runs a
+ * new handshake and sends the record's data again there (doc/protocol.md,
+ * 10.4); nothing past the bound is stored. */
+static int
+past_bounds(struct worker *w, struct sess_entry *se)
+{
+	const struct srv_config *c = w->srv->cfg;
+
+	if (se->records < c->session_max_records &&
+	    worker_now_s() - se->started < c->session_max_age_s)
+		return 0;
+	if (!se->closed)
+		sess_close(&w->sess, se);
+	srv_count_drop(&w->m, M2M_E_SRV_SESSION_LIMIT);
+	return 1;
+}
+
 void
 srv_on_record(struct worker *w, const struct srv_pkt *p)
 {
@@ -264,6 +284,8 @@ srv_on_record(struct worker *w, const struct srv_pkt *p)
 		srv_drop(w, &p->from, M2M_E_SRV_BUSY);
 		return;
 	}
+	if (past_bounds(w, se))
+		return;
 	err = proto_session_open(w->ctx, &se->s, &r, p->buf, pt, sizeof(pt), &len);
 	if (err == M2M_E_PROTO_REPLAY && r.type == PROTO_DATA) {
 		answer_again(w, se, p, &r);
@@ -282,6 +304,7 @@ srv_on_record(struct worker *w, const struct srv_pkt *p)
 	*x = (struct srv_rec){ .w = w, .se = se, .from = p->from, .fromlen = p->fromlen,
 	    .fd = p->fd, .type = r.type, .seq = r.seq, .t0 = worker_now_ns() };
 	se->last_active = worker_now_s();
+	se->records++;
 	sess_stats_in(se, &p->from, p->len, r.type == PROTO_DATA, se->last_active);
 	se->inflight++;
 	w->inflight++;

@@ -38,17 +38,23 @@ const uint8_t *ho_welcome(const struct ho_entry *e);
 /* Bytes the table holds per entry it can hold (slab, ring, hash slots). */
 size_t ho_bytes_per_entry(const struct halfopen *h);
 
+/* Slots are numbered 1..cap (0: none). Live entries are chained in the
+ * order they were made, which is the order they expire in (all live the
+ * same time); a slot freed early goes back to the free chain at once. */
 struct halfopen {
-	struct ho_entry *ring;
+	struct ho_entry *ring;		/* ring[i - 1] is slot i */
+	uint32_t *prev, *next;		/* links, kept apart: ho_remove wipes the entry */
 	size_t cap;
-	uint64_t head, tail;		/* ring[head % cap] is the oldest */
+	uint32_t oldest, newest;	/* live chain */
+	uint32_t free;			/* free chain, through next */
 	struct srv_table table;		/* by token */
 	struct srv_table by_em;		/* by the X of E_m, to answer a HELLO again */
 };
 
 enum m2m_err ho_init(struct halfopen *h, size_t cap);
 void ho_free(struct halfopen *h);
-/* The next free slot, or NULL when full; ho_commit makes it findable. */
+/* A free slot, or NULL when every slot holds a live entry; ho_commit
+ * takes it and makes it findable. */
 struct ho_entry *ho_next(struct halfopen *h);
 enum m2m_err ho_commit(struct halfopen *h, struct ho_entry *e, uint32_t expires);
 struct ho_entry *ho_find(struct halfopen *h, const uint8_t token[PROTO_TOKEN_LEN]);
@@ -82,7 +88,13 @@ struct sess_stats {
 struct sess_entry {
 	struct proto_session s;		/* s.id is the key */
 	int64_t module_id;
+	/* What reports.session_id holds for this session: drawn at random,
+	 * never on the wire, so that a database dump and recorded traffic
+	 * cannot be joined on the session id. */
+	uint8_t report_id[PROTO_SESSION_ID_LEN];
 	uint32_t last_active;		/* monotonic seconds */
+	uint32_t started;		/* monotonic seconds, at the WELCOME */
+	uint32_t records;		/* records opened (session_max_records) */
 	uint16_t inflight;		/* writes awaiting commit: not swept meanwhile */
 	uint8_t in_use;
 	uint8_t closed;			/* ended, released once inflight is 0 */

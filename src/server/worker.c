@@ -105,7 +105,7 @@ worker_handoff(struct worker *w, unsigned to, const struct srv_pkt *p)
 	}
 	pthread_mutex_unlock(&in->lock);
 	if (!queued) {
-		srv_drop(w, &p->from, M2M_E_FULL);
+		srv_drop(w, &p->from, M2M_E_SRV_INBOX_FULL);
 		return;
 	}
 	srv_count(&w->m, SRV_C_handoffs, 1);

@@ -13,7 +13,7 @@ DB_TEST_LIBS = libm2mdb.a libm2mproto.a libm2mcommon.a $(TEST_LIBS) \
 # LIBPQ_CFLAGS: test_async reads notifications off the admin connection.
 DB_TEST_CFLAGS = $(TEST_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBPQ_CFLAGS)
 
-tests_db_test_schema_SOURCES = tests/db/test_schema.c tests/db/test_compat.c \
+tests_db_test_schema_SOURCES = tests/db/test_schema.c tests/db/test_compat.c tests/db/test_schema_claims.c \
 	tests/db/pgtest.c tests/db/pgtest.h
 tests_db_test_schema_CFLAGS = $(DB_TEST_CFLAGS)
 tests_db_test_schema_LDADD = $(DB_TEST_LIBS)

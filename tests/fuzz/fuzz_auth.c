@@ -33,12 +33,13 @@ FUZZ_TARGET(auth)
 	err = proto_auth_decode(data, size, &m);
 	if (err == M2M_OK) {
 		FUZZ_ASSERT(size <= PROTO_DATAGRAM_MAX);
-		FUZZ_ASSERT(m.c1_len >= 1 + PROTO_TAG_LEN &&
-		    m.c1_len <= PROTO_IDENTITY_MAX + PROTO_TAG_LEN);
+		/* C1: a padded identity of 16, 32 or 64 bytes and its length byte. */
+		FUZZ_ASSERT(m.c1_len == 17 + PROTO_TAG_LEN || m.c1_len == 33 + PROTO_TAG_LEN ||
+		    m.c1_len == 65 + PROTO_TAG_LEN);
 		FUZZ_ASSERT(m.c2_len >= PROTO_TAG_LEN);
 		FUZZ_ASSERT(m.token == data + PROTO_HDR_LEN);
 		FUZZ_ASSERT(PROTO_HDR_LEN + PROTO_TOKEN_LEN + 1 + m.c1_len + m.c2_len == size);
-		FUZZ_ASSERT(proto_auth_layout(m.c1_len - PROTO_TAG_LEN, m.c2_len - PROTO_TAG_LEN,
+		FUZZ_ASSERT(proto_auth_layout(m.c1_len - PROTO_TAG_LEN - 1, m.c2_len - PROTO_TAG_LEN,
 		    PROTO_DATAGRAM_MAX, &c1_off, &c2_off, &total) == M2M_OK);
 		FUZZ_ASSERT(data + c1_off == m.c1 && data + c2_off == m.c2 && total == size);
 	}

@@ -118,7 +118,7 @@ on_challenge(struct fmod *m, uint8_t op, const uint8_t *dg, size_t len, uint8_t 
 	FUZZ_ASSERT(proto_mod_challenge(m->ctx, &m->hs, &m->creds, dg, len, data, m->dlen,
 	    out + n, PROTO_DATAGRAM_MAX - n, &i) == M2M_E_PROTO_ANSWERED);
 	FUZZ_ASSERT(proto_auth_decode(out, n, &a) == M2M_OK);
-	FUZZ_ASSERT(a.c1_len == m->creds.identity_len + PROTO_TAG_LEN &&
+	FUZZ_ASSERT(a.c1_len == proto_identity_pt_len(m->creds.identity_len) + PROTO_TAG_LEN &&
 	    a.c2_len == m->dlen + PROTO_TAG_LEN);
 	FUZZ_ASSERT(memcmp(a.token, dg + PROTO_HDR_LEN, PROTO_TOKEN_LEN) == 0);
 	/* The identity never leaves in clear (the token is the peer's bytes, echoed). */

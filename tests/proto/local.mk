@@ -12,13 +12,14 @@ TESTS += tests/proto/test_crypto tests/proto/test_handshake tests/proto/test_cod
 tests_proto_test_crypto_SOURCES = tests/proto/test_crypto.c
 tests_proto_test_crypto_CFLAGS = $(TEST_CFLAGS)
 tests_proto_test_crypto_LDADD = $(PROTO_TEST_LDADD)
-tests_proto_test_handshake_SOURCES = tests/proto/test_handshake.c tests/proto/test_keyed.c
+tests_proto_test_handshake_SOURCES = tests/proto/test_handshake.c tests/proto/test_keyed.c \
+	tests/proto/test_claims.c
 tests_proto_test_handshake_CFLAGS = $(TEST_CFLAGS)
 tests_proto_test_handshake_LDADD = $(PROTO_TEST_LDADD)
 tests_proto_test_forgery_SOURCES = tests/proto/test_forgery.c
 tests_proto_test_forgery_CFLAGS = $(TEST_CFLAGS)
 tests_proto_test_forgery_LDADD = $(PROTO_TEST_LDADD)
-tests_proto_test_codec_SOURCES = tests/proto/test_codec.c
+tests_proto_test_codec_SOURCES = tests/proto/test_codec.c tests/proto/test_sizes.c
 tests_proto_test_codec_CFLAGS = $(TEST_CFLAGS)
 tests_proto_test_codec_LDADD = $(PROTO_TEST_LDADD)
 tests_proto_test_kat_SOURCES = tests/proto/test_kat.c tests/proto/kat.c

@@ -60,7 +60,7 @@ open_hs(struct hs *h)
 static size_t
 garbage(const struct hs *h, uint8_t *out)
 {
-	size_t l1 = PROTO_TAG_LEN + 16, len = PROTO_HDR_LEN + PROTO_TOKEN_LEN + 1 + l1 + 24;
+	size_t l1 = PROTO_TAG_LEN + 1 + 16, len = PROTO_HDR_LEN + PROTO_TOKEN_LEN + 1 + l1 + 24;
 
 	cr_assert_eq(proto_random(ctx, out, len), M2M_OK);
 	out[0] = PROTO_VERSION;

@@ -14,7 +14,8 @@ tests_server_test_server_SOURCES = tests/server/test_server.c tests/server/srvte
 	tests/server/srvtest.h tests/server/lockout.c tests/server/lockout.h \
 	tests/server/test_revoke.c tests/server/test_ops.c tests/server/test_pseudonym.c \
 	tests/server/test_forgery.c tests/server/test_keys.c tests/server/test_dbops.c \
-	tests/server/test_trouble.c tests/server/test_fixes.c tests/server/test_libm2m.c
+	tests/server/test_trouble.c tests/server/test_fixes.c tests/server/test_libm2m.c \
+	tests/server/test_claims.c
 tests_server_test_server_CFLAGS = $(TEST_CFLAGS)
 if HAVE_MBEDTLS
 tests_server_test_server_CFLAGS += -DHAVE_MBEDTLS_TESTS
@@ -24,7 +25,9 @@ tests_server_test_server_LDADD = libtestclient.a libm2mdb.a libm2mproto.a libm2m
 # They run m2md and m2mctl, which make check builds first (all).
 check_PROGRAMS += tests/server/test_memory
 TESTS += tests/server/test_memory
-tests_server_test_memory_SOURCES = tests/server/test_memory.c src/server/halfopen.c \
+tests_server_test_memory_SOURCES = tests/server/test_memory.c tests/server/test_halfopen.c \
+	tests/server/test_defaults.c \
+	src/server/halfopen.c \
 	src/server/sessions.c src/server/table.c src/server/conf.c
 tests_server_test_memory_CFLAGS = $(TEST_CFLAGS) $(INIH_CFLAGS)
 tests_server_test_memory_LDADD = libm2mdb.a libm2mhsm.a libm2mproto.a libm2mcommon.a \

@@ -94,13 +94,13 @@ Test(dbops, m2md_serves_with_the_granted_role_and_names_a_missing_grant)
 	uint64_t seq;
 	struct cli c;
 	pid_t pid;
-	int port = st_port() + 70, tries = 6, failed = 0;
+	int port = st_port() + 150, tries = 6, failed = 0;
 	time_t t0;
 
 	make_role(SRV_ROLE);
 	cr_assert_eq(shell("m2mctl db grant --server " SRV_ROLE, out, sizeof(out)), 0, "%s", out);
 	snprintf(conf, sizeof(conf), "[database]\nconninfo = dbname=postgres user=" SRV_ROLE "\n");
-	pid = st_start_m2md("dbops-role.conf", port, 21, conf);
+	pid = st_start_m2md("dbops-role.conf", port, 40, conf);
 	cr_assert_eq(st_check(st_path("dbops-role.conf"), out, sizeof(out)), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "ok: database role " SRV_ROLE " has the privileges"), "%s",
 	    out);
@@ -221,8 +221,8 @@ Test(dbops, newer_schema_of_compatible_migrations_is_accepted, .fini = drop_futu
 	cr_assert_not_null(strstr(out, "900_dbops_future.sql"), "%s", out);
 	cr_assert_eq(shell("m2mctl db status", out, sizeof(out)), 0, "%s", out);
 	cr_assert_not_null(strstr(out, "earlier servers keep working"), "%s", out);
-	pid = st_start_m2md("dbops-newer.conf", st_port() + 80, 22, NULL);
-	st_client(&c, 23, st_port() + 80);
+	pid = st_start_m2md("dbops-newer.conf", st_port() + 160, 41, NULL);
+	st_client(&c, 23, st_port() + 160);
 	cr_assert_eq(cli_handshake(&c, NULL, 0), M2M_OK);
 	cli_close(&c);
 	cr_assert_eq(st_stop_m2md(pid, SIGTERM), 0);

@@ -155,7 +155,7 @@ Test(trouble, drops_failed_handshakes_and_sessions_are_logged, .timeout = 120)
 {
 	const char *creds = st_enroll("trouble", 3), *l;
 	int port = st_port() + 100;
-	pid_t pid = start_verbose("trouble.conf", port, 20,
+	pid_t pid = start_verbose("trouble.conf", port, 50,
 	    "[server]\nlog_sessions = yes\n" LIMITS_CONF);
 	uint8_t auth[PROTO_DATAGRAM_MAX];
 	size_t auth_len;
@@ -232,7 +232,7 @@ Test(trouble, a_flood_of_drops_does_not_flood_the_log, .timeout = 120)
 {
 	enum { N = 400 };
 	int port = st_port() + 102, fd = socket(AF_INET, SOCK_DGRAM, 0);
-	pid_t pid = st_start_m2md("flood.conf", port, 21, DEBUG_CONF);
+	pid_t pid = st_start_m2md("flood.conf", port, 51, DEBUG_CONF);
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	double drops0 = st_metric(port + 1, "m2md_drops_total", NULL), drops;
 	long from = log_size("flood.conf");

@@ -8,8 +8,8 @@ SIM_TEST_UTIL = tests/sim/simtest.c tests/sim/simtest.h
 check_PROGRAMS += tests/sim/test_hist tests/sim/test_creds tests/sim/test_args \
 	tests/sim/test_loopback tests/sim/test_arrival
 TESTS += tests/sim/test_hist tests/sim/test_creds tests/sim/test_args tests/sim/test_loopback \
-	tests/sim/test_arrival tests/sim/pg-sim
-EXTRA_DIST += tests/sim/pg-sim
+	tests/sim/test_arrival tests/sim/pg-sim tests/sim/pg-sim-bounded
+EXTRA_DIST += tests/sim/pg-sim tests/sim/pg-sim-bounded
 tests_sim_test_hist_SOURCES = tests/sim/test_hist.c module-sim/hist.c module-sim/hist.h
 tests_sim_test_hist_CFLAGS = $(TEST_CFLAGS)
 tests_sim_test_hist_LDADD = $(SIM_TEST_LDADD)
