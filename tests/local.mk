@@ -4,6 +4,7 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(JSONC_CFLAGS) \
 	-DTEST_SRCDIR='"$(abs_top_srcdir)/tests"' -DTEST_BUILDDIR='"$(abs_top_builddir)"'
 TEST_LIBS = $(CRITERION_LIBS) $(JSONC_LIBS)
 AM_TESTS_ENVIRONMENT = SOFTHSM2_MODULE='$(SOFTHSM2_MODULE)'; export SOFTHSM2_MODULE; \
+	M2M_TEST_LDFLAGS='$(M2M_LDFLAGS)'; export M2M_TEST_LDFLAGS; \
 	M2M_TEST_SYSCONFDIR='$(sysconfdir)'; export M2M_TEST_SYSCONFDIR;
 # Every test runs with a deliberately wrong m2md.conf where an installed
 # one would be (see the script).
