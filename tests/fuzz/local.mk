@@ -28,12 +28,12 @@ FUZZ_SECONDS = 60
 FUZZ_NAMES = hello auth wire record payloads point server module
 FUZZ_LIB_SRCS = src/proto/ctx.c src/proto/p256.c src/proto/kdf.c src/proto/aead.c \
 	src/proto/cookie.c src/proto/wire.c src/proto/payload.c src/proto/session.c \
-	src/proto/server.c src/proto/module.c src/proto/schedule.c src/common/err.c \
-	tests/fuzz/fuzz_common.c
+	src/proto/server.c src/proto/module.c src/proto/schedule.c src/crypto/openssl.c \
+	src/common/err.c tests/fuzz/fuzz_common.c
 FUZZ_DEPS = $(FUZZ_LIB_SRCS) $(FUZZ_TARGET_SRCS) tests/fuzz/fuzz.h \
 	src/proto/proto.h src/proto/crypto.h src/proto/wire.h src/proto/session.h \
 	src/proto/server.h src/proto/module.h src/proto/ctx.h src/proto/schedule.h \
-	src/common/err.h src/common/errors.def src/proto/errors.def
+	src/crypto/backend.h src/common/err.h src/common/errors.def src/proto/errors.def
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Wall -Wextra -Werror -I. -I$(srcdir) $(OPENSSL_CFLAGS)
 
